@@ -1,0 +1,3 @@
+"""supabase-orchestrator: ship Supabase projects safely."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The local target: throwaway Postgres, Management API simulator, functions gateway."""
