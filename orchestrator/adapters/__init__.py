@@ -1,0 +1,1 @@
+"""Adapters: the one chokepoint per outside world (supabase CLI, Management API, git)."""
