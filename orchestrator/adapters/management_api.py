@@ -1,0 +1,474 @@
+"""The one module that speaks HTTP to the Supabase Management API.
+
+Imported lazily (httpx and tenacity are slow to import; `orchestrator --help` must stay fast).
+
+- Auth: `Authorization: Bearer <token>`; the token never appears in a message, repr or log.
+- Retries (tenacity): 429, 5xx, timeouts and connection errors, with exponential backoff that
+  honours `Retry-After` and `X-RateLimit-Reset`. Non-idempotent calls (POST database/query) are
+  retried only when the server cannot have acted on them (429, 503, connect errors).
+- Pacing: at most `rate_limit` requests per `rate_window` seconds per endpoint (method + path
+  template), a sliding window, so we stay under the platform's limit instead of hitting 429s.
+  https://supabase.com/docs/guides/platform/management-api (rate limits)
+- Errors: `orchestrator.errors.ApiError` naming method, endpoint template, status and the API's message.
+
+Shapes follow the OpenAPI document vendored by supabase/cli (packages/api/src/generated/openapi.json).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+import tenacity
+
+from orchestrator.errors import ApiError, InputError
+from orchestrator.redact import Redactor
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.supabase.com"
+RATE_LIMIT = 120  # requests per endpoint per window (client-side pacing)
+RATE_WINDOW = 60.0  # seconds
+MAX_ATTEMPTS = 5
+MAX_WAIT = 60.0  # cap on one retry wait, whatever the server's headers say
+
+# Log queries sent to GET /v1/projects/{ref}/analytics/endpoints/logs.all as the `sql` parameter,
+# with the window in `iso_timestamp_start` / `iso_timestamp_end`. They are the dashboard's own
+# queries (supabase/supabase apps/studio .../Settings/Logs/Logs.utils.ts, genDefaultQuery for
+# `function_logs` and `function_edge_logs`), filtered by function id. Placeholders:
+# {function_id} (single quotes doubled), {error_filter} ("" or the *_ERROR_FILTER below), {limit}.
+FUNCTION_LOGS_SQL = (
+    "select id, function_logs.timestamp, event_message, metadata.event_type, metadata.function_id,"
+    " metadata.execution_id, metadata.level from function_logs\n"
+    "cross join unnest(metadata) as metadata\n"
+    "where metadata.function_id = '{function_id}'{error_filter}\n"
+    "order by timestamp desc\n"
+    "limit {limit}"
+)
+FUNCTION_LOGS_ERROR_FILTER = " and metadata.level = 'error'"
+FUNCTION_EDGE_LOGS_SQL = (
+    "select id, function_edge_logs.timestamp, event_message, response.status_code, request.method,"
+    " request.pathname, m.function_id, m.execution_id, m.execution_time_ms, m.deployment_id, m.version"
+    " from function_edge_logs\n"
+    "cross join unnest(metadata) as m\n"
+    "cross join unnest(m.response) as response\n"
+    "cross join unnest(m.request) as request\n"
+    "where m.function_id = '{function_id}'{error_filter}\n"
+    "order by timestamp desc\n"
+    "limit {limit}"
+)
+FUNCTION_EDGE_LOGS_ERROR_FILTER = " and response.status_code >= 500"
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+_HINTS = {
+    401: "check SUPABASE_ACCESS_TOKEN (expired or revoked?)",
+    403: "the access token has no permission on this project",
+    404: "check the project ref (and the API URL)",
+}
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Project:
+    ref: str
+    name: str
+    status: str
+    region: str = ""
+    organization_id: str = ""
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    name: str
+    api_key: str | None = field(default=None, repr=False)  # may be a secret (service_role)
+    type: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    id: str
+    slug: str
+    name: str
+    status: str
+    version: int
+    updated_at: int  # milliseconds since the epoch, as the API returns it
+    created_at: int = 0
+    verify_jwt: bool | None = None
+    ezbr_sha256: str | None = None
+    entrypoint_path: str | None = None
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One row of `function_logs` (level set) or `function_edge_logs` (status_code, method set)."""
+
+    id: str
+    timestamp: datetime
+    event_message: str
+    function_id: str | None = None
+    level: str | None = None
+    status_code: int | None = None
+    method: str | None = None
+    execution_id: str | None = None
+    version: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error" or (self.status_code is not None and self.status_code >= 500)
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    name: str
+    status: str
+    healthy: bool
+
+
+class _Retryable(Exception):
+    """An attempt failed in a way worth retrying; carries what the final ApiError needs."""
+
+    def __init__(self, status: int | None, detail: str, wait: float | None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.wait = status, detail, wait
+
+
+class SlidingWindowPacer:
+    """At most `limit` requests per `window` seconds per key; waits (via `sleep`) for a free slot."""
+
+    def __init__(self, limit: int, window: float, clock: Clock, sleep: Sleep) -> None:
+        self.limit, self.window, self._clock, self._sleep = limit, window, clock, sleep
+        self._sent: dict[str, deque[float]] = {}
+        self._blocked_until = 0.0
+
+    def block_until(self, when: float) -> None:
+        """The server said the quota is spent (X-RateLimit-Remaining: 0) until `when`."""
+        self._blocked_until = max(self._blocked_until, when)
+
+    def acquire(self, key: str) -> None:
+        sent = self._sent.setdefault(key, deque())
+        while True:
+            now = self._clock()
+            while sent and sent[0] <= now - self.window:
+                sent.popleft()
+            wait = max(self._blocked_until - now, sent[0] + self.window - now if len(sent) >= self.limit else 0)
+            if wait <= 0:
+                sent.append(now)
+                return
+            log.debug("pacing %s: waiting %.2fs", key, wait)
+            self._sleep(wait)
+
+
+def _reset_delay(value: str, now_epoch: float) -> float | None:
+    """`X-RateLimit-Reset` as seconds to wait. Accepts epoch seconds or ms, or a delay in s or ms
+    (a one-minute window never needs more than 60 s, so larger small numbers are milliseconds)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if number > 1e12:
+        return number / 1000 - now_epoch
+    if number > 1e9:
+        return number - now_epoch
+    return number / 1000 if number > RATE_WINDOW * 2 else number
+
+
+def _server_wait(headers: httpx.Headers, now_epoch: float) -> float | None:
+    retry_after = headers.get("retry-after")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass  # an HTTP-date: fall through to the reset header or backoff
+    reset = headers.get("x-ratelimit-reset")
+    delay = _reset_delay(reset, now_epoch) if reset is not None else None
+    return None if delay is None else max(0.0, delay)
+
+
+def _error_detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason_phrase
+    if isinstance(body, dict):
+        for key in ("message", "msg", "error", "error_description"):
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body[key])[:300]
+    return str(body)[:300]
+
+
+def _iso(moment: datetime) -> str:
+    """UTC ISO-8601 with a Z; naive datetimes are taken as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _log_time(value: Any) -> datetime:
+    """Logflare returns unix microseconds; accept ms, s or ISO strings too."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        number = float(value)
+        seconds = number / 1e6 if number > 1e14 else number / 1e3 if number > 1e11 else number
+        return datetime.fromtimestamp(seconds, UTC)
+    return datetime.fromisoformat(str(value))
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _log_row(row: Mapping[str, Any]) -> LogRow:
+    status = row.get("status_code")
+    return LogRow(
+        id=str(row.get("id", "")),
+        timestamp=_log_time(row.get("timestamp", 0)),
+        event_message=str(row.get("event_message", "")),
+        function_id=_opt_str(row.get("function_id")),
+        level=_opt_str(row.get("level")),
+        status_code=int(status) if status is not None else None,
+        method=_opt_str(row.get("method")),
+        execution_id=_opt_str(row.get("execution_id")),
+        version=_opt_str(row.get("version")),
+        raw=dict(row),
+    )
+
+
+def _function_info(data: Mapping[str, Any]) -> FunctionInfo:
+    return FunctionInfo(
+        id=str(data["id"]),
+        slug=str(data["slug"]),
+        name=str(data.get("name", data["slug"])),
+        status=str(data.get("status", "")),
+        version=int(data.get("version", 0)),
+        updated_at=int(data.get("updated_at", 0)),
+        created_at=int(data.get("created_at", 0)),
+        verify_jwt=data.get("verify_jwt"),
+        ezbr_sha256=data.get("ezbr_sha256"),
+        entrypoint_path=data.get("entrypoint_path"),
+    )
+
+
+def _sql_literal(value: str) -> str:
+    return value.replace("'", "''")
+
+
+class ManagementApi:
+    """A client for one API base URL and token. Use as a context manager or call `close()`."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_API_URL,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = MAX_ATTEMPTS,
+        rate_limit: int = RATE_LIMIT,
+        rate_window: float = RATE_WINDOW,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+    ) -> None:
+        if not token:
+            raise InputError("SUPABASE_ACCESS_TOKEN is not set: create one at "
+                             "https://supabase.com/dashboard/account/tokens and export it")
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self._redact = Redactor()
+        self._redact.add(token)
+        self._sleep, self._clock, self._wall = sleep, clock, wall_clock
+        self.pacer = SlidingWindowPacer(rate_limit, rate_window, clock, sleep)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "supabase-orchestrator"},
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], api_url: str | None = None, **kwargs: Any) -> ManagementApi:
+        """Token from SUPABASE_ACCESS_TOKEN; URL from ORCHESTRATOR_API_URL, else `api_url`, else default."""
+        url = env.get("ORCHESTRATOR_API_URL") or api_url or DEFAULT_API_URL
+        return cls(env.get("SUPABASE_ACCESS_TOKEN", ""), url, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"ManagementApi(base_url={self.base_url!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- the endpoints -------------------------------------------------------------------------
+
+    def get_project(self, ref: str) -> Project:
+        data = self._json("GET", "/v1/projects/{ref}", ref=ref)
+        return Project(
+            ref=str(data["ref"]), name=str(data.get("name", "")), status=str(data.get("status", "")),
+            region=str(data.get("region", "")), organization_id=str(data.get("organization_id", "")),
+            created_at=str(data.get("created_at", "")),
+        )
+
+    def api_keys(self, ref: str) -> list[ApiKey]:
+        rows = self._json("GET", "/v1/projects/{ref}/api-keys", ref=ref)
+        keys = [ApiKey(str(r["name"]), r.get("api_key"), r.get("type"), r.get("id")) for r in rows]
+        self._redact.add(*(k.api_key for k in keys if k.api_key and k.name != "anon"))
+        return keys
+
+    def anon_key(self, ref: str) -> str:
+        """The key smoke calls send: the legacy `anon` key, else the first publishable key."""
+        keys = [k for k in self.api_keys(ref) if k.api_key]
+        found = [k for k in keys if k.name == "anon"] or [k for k in keys if k.type == "publishable"]
+        if found and found[0].api_key:
+            return found[0].api_key
+        raise ApiError("GET", "/v1/projects/{ref}/api-keys", 200, f"project {ref} has no anon or publishable key")
+
+    def list_functions(self, ref: str) -> list[FunctionInfo]:
+        return [_function_info(f) for f in self._json("GET", "/v1/projects/{ref}/functions", ref=ref)]
+
+    def get_function(self, ref: str, slug: str) -> FunctionInfo | None:
+        """The deployed function, or None when it is not deployed (404)."""
+        response = self._call("GET", "/v1/projects/{ref}/functions/{slug}", {"ref": ref, "slug": slug},
+                              allow_404=True)
+        return None if response.status_code == 404 else _function_info(response.json())
+
+    def delete_function(self, ref: str, slug: str) -> bool:
+        """True if deleted, False if it was not deployed."""
+        response = self._call("DELETE", "/v1/projects/{ref}/functions/{slug}", {"ref": ref, "slug": slug},
+                              allow_404=True)
+        return response.status_code != 404
+
+    def function_body(self, ref: str, slug: str) -> bytes:
+        """The deployed bundle (eszip) as the API returns it."""
+        return self._call("GET", "/v1/projects/{ref}/functions/{slug}/body", {"ref": ref, "slug": slug}).content
+
+    def list_secrets(self, ref: str) -> list[str]:
+        """Secret names only: the values (digests) are dropped here so they can't leak further."""
+        return sorted(str(s["name"]) for s in self._json("GET", "/v1/projects/{ref}/secrets", ref=ref))
+
+    def run_query(self, ref: str, sql: str) -> list[dict[str, Any]]:
+        response = self._call("POST", "/v1/projects/{ref}/database/query", {"ref": ref}, json={"query": sql})
+        body = response.json() if response.content else []
+        return [dict(row) for row in body] if isinstance(body, list) else []
+
+    def function_logs(
+        self, ref: str, *, function_id: str, start: datetime, end: datetime,
+        errors_only: bool = False, limit: int = 100,
+    ) -> list[LogRow]:
+        """Runtime logs (console output, uncaught errors) of one function, newest first."""
+        sql = FUNCTION_LOGS_SQL.format(function_id=_sql_literal(function_id), limit=int(limit),
+                                       error_filter=FUNCTION_LOGS_ERROR_FILTER if errors_only else "")
+        return self._logs(ref, sql, start, end)
+
+    def function_edge_logs(
+        self, ref: str, *, function_id: str, start: datetime, end: datetime,
+        errors_only: bool = False, limit: int = 100,
+    ) -> list[LogRow]:
+        """Invocations (HTTP status, method) of one function, newest first; errors_only = 5xx."""
+        sql = FUNCTION_EDGE_LOGS_SQL.format(function_id=_sql_literal(function_id), limit=int(limit),
+                                            error_filter=FUNCTION_EDGE_LOGS_ERROR_FILTER if errors_only else "")
+        return self._logs(ref, sql, start, end)
+
+    def health(self, ref: str, services: Sequence[str] = ("db", "rest")) -> list[ServiceHealth]:
+        rows = self._json("GET", "/v1/projects/{ref}/health", ref=ref, _query={"services": list(services)})
+        return [ServiceHealth(str(r["name"]), str(r.get("status", "")), bool(r.get("healthy", False)))
+                for r in rows]
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _logs(self, ref: str, sql: str, start: datetime, end: datetime) -> list[LogRow]:
+        endpoint = "/v1/projects/{ref}/analytics/endpoints/logs.all"
+        query = {"sql": sql, "iso_timestamp_start": _iso(start), "iso_timestamp_end": _iso(end)}
+        body = self._json("GET", endpoint, ref=ref, _query=query)
+        if body.get("error"):
+            error = body["error"]
+            detail = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+            raise ApiError("GET", endpoint, 200, f"log query failed: {self._redact(str(detail))}")
+        return [_log_row(r) for r in body.get("result") or []]
+
+    def _json(self, method: str, template: str, _query: Mapping[str, Any] | None = None, **path: str) -> Any:
+        return self._call(method, template, path, params=_query).json()
+
+    def _call(
+        self, method: str, template: str, path: Mapping[str, str], *,
+        params: Mapping[str, Any] | None = None, json: Any = None, allow_404: bool = False,
+    ) -> httpx.Response:
+        url = template.format(**{k: quote(v, safe="") for k, v in path.items()})
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(method, template, url, params, json, allow_404)
+        except _Retryable as last:
+            detail = f"{last.detail} (gave up after {self.max_attempts} attempts)"
+            raise ApiError(method, template, last.status, detail) from None
+        raise AssertionError("unreachable")  # pragma: no cover - tenacity either returns or raises
+
+    def _attempt(
+        self, method: str, template: str, url: str,
+        params: Mapping[str, Any] | None, json: Any, allow_404: bool,
+    ) -> httpx.Response:
+        idempotent = method in _IDEMPOTENT
+        self.pacer.acquire(f"{method} {template}")
+        try:
+            response = self._http.request(method, url, params=params, json=json)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _Retryable(None, self._describe(exc), None) from None
+        except httpx.TransportError as exc:  # read timeouts etc.: the server may have acted
+            if idempotent:
+                raise _Retryable(None, self._describe(exc), None) from None
+            raise ApiError(method, template, None, self._describe(exc)) from None
+        log.debug("%s %s -> %s", method, template, response.status_code)
+        self._note_quota(response)
+        return self._check(method, template, response, idempotent, allow_404)
+
+    def _check(
+        self, method: str, template: str, response: httpx.Response, idempotent: bool, allow_404: bool,
+    ) -> httpx.Response:
+        status = response.status_code
+        if status < 400 or (status == 404 and allow_404):
+            return response
+        detail = self._redact(_error_detail(response))
+        if status == 429 or status == 503 or (status >= 500 and idempotent):
+            raise _Retryable(status, detail, _server_wait(response.headers, self._wall()))
+        hint = _HINTS.get(status)
+        raise ApiError(method, template, status, f"{detail}; {hint}" if hint else detail)
+
+    def _note_quota(self, response: httpx.Response) -> None:
+        """Quota spent (`X-RateLimit-Remaining: 0`): hold every endpoint until the reset."""
+        reset = response.headers.get("x-ratelimit-reset")
+        if response.headers.get("x-ratelimit-remaining") != "0" or reset is None:
+            return
+        delay = _reset_delay(reset, self._wall())
+        if delay and delay > 0:
+            self.pacer.block_until(self._clock() + min(delay, MAX_WAIT))
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, _Retryable) and error.wait is not None:
+            return min(error.wait, MAX_WAIT)
+        return min(30.0, 0.5 * 2.0 ** (int(state.attempt_number) - 1))  # 0.5, 1, 2, 4 ... seconds
+
+    def _describe(self, exc: Exception) -> str:
+        return self._redact(f"{type(exc).__name__}: {exc}")
