@@ -15,6 +15,10 @@ Every message says what failed, where, and what to do next.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.playbook.source import Located
 
 
 class OrchestratorError(Exception):
@@ -26,12 +30,16 @@ class InputError(OrchestratorError):
 
 
 class PlaybookError(InputError):
-    """A playbook problem located at `file:line: key.path: message`."""
+    """Playbook problems, each located as `file:line: key.path: message` (one per line)."""
 
-    def __init__(self, file: str, line: int | None, path: str, message: str) -> None:
-        self.file, self.line, self.path, self.message = file, line, path, message
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+    def __init__(self, file: str, problems: Sequence["Located"]) -> None:
+        self.file, self.problems = file, list(problems)
+        super().__init__("\n".join(_located(file, p) for p in self.problems))
+
+
+def _located(file: str, problem: "Located") -> str:
+    where = f"{file}:{problem.line}" if problem.line else file
+    return f"{where}: {problem.path}: {problem.message}" if problem.path else f"{where}: {problem.message}"
 
 
 class StepFailed(OrchestratorError):

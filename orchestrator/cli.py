@@ -1,0 +1,95 @@
+"""The Typer app: parse options, call `orchestrator.commands.<verb>`. Nothing else lives here.
+
+Command modules are imported inside each command so `orchestrator --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from orchestrator.commands.common import Session
+
+app = typer.Typer(name="orchestrator", no_args_is_help=True, add_completion=False,
+                  help="Ship Supabase projects safely: migrations via db push, edge functions one at a time.")
+local_app = typer.Typer(no_args_is_help=True, help="A local target: Postgres, a Management API simulator, "
+                                                   "and a Deno functions gateway on 127.0.0.1.")
+app.add_typer(local_app, name="local")
+
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations; pauses continue.")]
+NonInteractive = Annotated[bool, typer.Option("--non-interactive",
+                                              help="Never prompt: a question without --yes fails (exit 4).")]
+EnvFile = Annotated[Optional[Path], typer.Option("--env-file", help="Read ${VAR} values from this dotenv file.")]
+Output = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
+PlaybookDir = Annotated[Optional[Path], typer.Option("--playbook-dir", help="Where to look for PLAYBOOK.")]
+PlaybookArg = Annotated[str, typer.Argument(help="Playbook file (or its name under playbooks/).")]
+
+
+def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | None, output: str,
+              playbook_dir: Path | None, approve: bool = False, **kwargs: object) -> None:
+    import importlib
+
+    from orchestrator.commands.common import Common, session
+    from orchestrator.console import Console
+    from orchestrator.error_handler import guarded
+
+    if output not in {"text", "json"}:
+        Console().error(f"--output {output!r}: use text or json")
+        raise typer.Exit(2)
+    common = Common(yes, non_interactive, env_file, output, playbook_dir, approve)  # type: ignore[arg-type]
+
+    def call() -> int:
+        s: Session = session(common)
+        module = importlib.import_module(f"orchestrator.commands.{action.split('.')[0]}")
+        return int(getattr(module, action.split(".")[-1])(s, **kwargs))
+
+    fallback = Console(json_mode=output == "json")
+    raise typer.Exit(guarded(fallback, call))
+
+
+@app.command()
+def validate(playbook: PlaybookArg,
+             env: Annotated[Optional[list[str]], typer.Option("--env", "-e", help="Check only these.")] = None,
+             yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+             output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+    """Parse and check the playbook and the project it points at; change nothing."""
+    _dispatch("validate", yes, non_interactive, env_file, output, playbook_dir, playbook=playbook, envs=env or [])
+
+
+@app.command()
+def plan(playbook: PlaybookArg, env: Annotated[str, typer.Option("--env", "-e", help="Environment.")],
+         yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+         output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+    """What a run would do: pending migrations, functions, secret names. Changes nothing."""
+    _dispatch("plan", yes, non_interactive, env_file, output, playbook_dir, playbook=playbook, env=env)
+
+
+@app.command()
+def run(playbook: PlaybookArg,
+        env: Annotated[list[str], typer.Option("--env", "-e", help="Environment; repeat for a staged rollout.")],
+        approve: Annotated[bool, typer.Option("--approve", help="Approve environments with "
+                                                                "requires_approval.")] = False,
+        yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+        output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+    """Run the steps against each environment in turn; stop at the first failure."""
+    _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, playbook=playbook, envs=env)
+
+
+@app.command()
+def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `run`.")],
+           project_dir: Annotated[Optional[Path], typer.Option("--project-dir")] = None,
+           approve: Annotated[bool, typer.Option("--approve")] = False,
+           yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+           output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+    """Continue a failed or interrupted run from the step that did not finish."""
+    _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve,
+              run_id=run_id, project_dir=project_dir)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the playbook format."""
+    _dispatch("schema", False, True, None, "text", None)

@@ -1,0 +1,1 @@
+"""One module per command, one plain function each, returning an exit code."""

@@ -1,0 +1,69 @@
+"""What every command needs: options, the console, the redactor, the environment, the playbook."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from orchestrator.console import Console
+from orchestrator.context import RunOptions
+from orchestrator.errors import InputError
+from orchestrator.playbook.loader import load_playbook, read_environ
+from orchestrator.playbook.models import Playbook
+from orchestrator.redact import Redactor
+
+
+@dataclass(frozen=True)
+class Common:
+    """The common options of the spec."""
+
+    yes: bool = False
+    non_interactive: bool = False
+    env_file: Path | None = None
+    output: Literal["text", "json"] = "text"
+    playbook_dir: Path | None = None
+    approve: bool = False
+
+    @property
+    def interactive(self) -> bool:
+        # Without a terminal --non-interactive is implied: nothing ever waits for input.
+        return not self.non_interactive and sys.stdin.isatty() and os.environ.get("CI", "") != "true"
+
+    def run_options(self) -> RunOptions:
+        return RunOptions(yes=self.yes, interactive=self.interactive, output=self.output, approve=self.approve)
+
+
+@dataclass
+class Session:
+    common: Common
+    environ: dict[str, str]
+    redactor: Redactor
+    ui: Console
+
+
+def session(common: Common) -> Session:
+    environ = read_environ(common.env_file)
+    redactor = Redactor.from_env(environ)
+    ui = Console(json_mode=common.output == "json", redact=redactor)
+    return Session(common, environ, redactor, ui)
+
+
+def resolve_playbook(name: str | Path, playbook_dir: Path | None) -> Path:
+    """PLAYBOOK as given, else under --playbook-dir, else under playbooks/ (`.yaml` optional)."""
+    given = Path(name)
+    candidates = [given]
+    for base in (playbook_dir, Path("playbooks")):
+        if base is not None and not given.is_absolute():
+            candidates += [base / given, base / f"{given}.yaml", base / f"{given}.yml"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise InputError(f"{name}: no such playbook file")
+
+
+def open_playbook(s: Session, name: str | Path, envs: Sequence[str] | None = None) -> Playbook:
+    return load_playbook(resolve_playbook(name, s.common.playbook_dir), s.environ, envs)

@@ -1,0 +1,33 @@
+"""`orchestrator plan PLAYBOOK --env E`: what a run would do. Changes nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from orchestrator.commands.common import Session, open_playbook
+from orchestrator.journal import Journal
+from orchestrator.runner import Runner
+from orchestrator.steps import REGISTRY
+
+
+def plan(s: Session, playbook: str, env: str) -> int:
+    pb = open_playbook(s, playbook, [env])
+    # A plan writes no journal: it only reads (db push --dry-run, API lookups).
+    journal = Journal(path=Path(os.devnull), run_id="plan", redact=s.redactor)
+    ctx = Runner(pb, s.common.run_options(), s.ui, s.redactor, s.environ, journal).context(env)
+    steps = []
+    for spec in pb.steps:
+        with s.ui.status(f"planning {spec.label}"):
+            lines = REGISTRY[spec.kind].plan(spec.config, ctx)
+        steps.append({"index": spec.index, "kind": spec.kind, "name": spec.name, "plan": lines})
+    if s.ui.json_mode:
+        s.ui.emit_json({"playbook": str(pb.path), "environment": env, "steps": steps})
+        return 0
+    s.ui.step(f"plan for {env} (project {ctx.env.project_ref})")
+    for step in steps:
+        s.ui.line(f"{step['index'] + 1}. {step['kind']}" + (f" ({step['name']})" if step["name"] else ""),
+                  style="bold")
+        for line in step["plan"]:
+            s.ui.line(f"     {line}")
+    return 0

@@ -1,0 +1,44 @@
+"""`orchestrator resume RUN_ID`: continue a failed or interrupted run from the step that did not finish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from orchestrator.commands.common import Session
+from orchestrator.commands.run import execute
+from orchestrator.errors import InputError
+from orchestrator.journal import find_run, read_events
+from orchestrator.playbook.loader import load_playbook
+
+
+def resume(s: Session, run_id: str, project_dir: Path | None = None) -> int:
+    root = project_dir or _git_root_or_cwd()
+    events = list(read_events(find_run(root, run_id)))
+    start = next((e for e in events if e["event"] == "run_start"), None)
+    if start is None:
+        raise InputError(f"run {run_id}: journal has no run_start event")
+    if any(e["event"] == "run_end" and e.get("exit_code") == 0 for e in events):
+        s.ui.ok(f"run {run_id} succeeded: nothing to resume")
+        return 0
+    pb = load_playbook(Path(start["playbook"]), s.environ, start["environments"])
+    if pb.sha256 != start["playbook_sha256"]:
+        raise InputError(f"{pb.path} changed since run {run_id}; start a new run instead of resuming")
+    done = frozenset(_finished_steps(events))
+    s.ui.line(f"resuming {run_id}: {len(done)} step(s) already done")
+    return execute(s, pb, list(start["environments"]), done=done, resumed_from=run_id)
+
+
+def _finished_steps(events: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    return {(e["env"], int(e["index"])) for e in events
+            if e["event"] == "step_end" and e.get("status") in {"ok", "skipped", "warning"}}
+
+
+def _git_root_or_cwd() -> Path:
+    from orchestrator.adapters.git import Git
+    from orchestrator.errors import OrchestratorError
+
+    try:
+        return Git.root(Path.cwd())
+    except OrchestratorError:
+        return Path.cwd()

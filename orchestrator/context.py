@@ -1,0 +1,95 @@
+"""What a step gets: the playbook, the environment, the options and lazily built adapters.
+
+Steps never spawn processes or open sockets themselves; they ask the context for the adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from orchestrator.console import Console
+from orchestrator.errors import InputError
+from orchestrator.journal import Journal
+from orchestrator.playbook.models import Environment, Playbook
+from orchestrator.prompt import Prompter
+from orchestrator.redact import Redactor
+
+if TYPE_CHECKING:
+    from orchestrator.adapters.git import Git
+    from orchestrator.adapters.management_api import ManagementApi
+    from orchestrator.adapters.supabase_cli import SupabaseCli, Target
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    yes: bool = False
+    interactive: bool = True
+    output: Literal["text", "json"] = "text"
+    approve: bool = False
+
+
+@dataclass
+class StepContext:
+    playbook: Playbook
+    env_name: str
+    env: Environment
+    options: RunOptions
+    ui: Console
+    prompter: Prompter
+    journal: Journal
+    redactor: Redactor
+    environ: Mapping[str, str]
+    facts: dict[str, Any] = field(default_factory=dict)  # shared between steps of one environment
+
+    @property
+    def api_url(self) -> str:
+        return self.environ.get("ORCHESTRATOR_API_URL") or self.env.api_url
+
+    @property
+    def token(self) -> str:
+        return self.environ.get("SUPABASE_ACCESS_TOKEN", "")
+
+    def target(self) -> Target:
+        from orchestrator.adapters.supabase_cli import Target
+
+        return Target(project_ref=self.env.project_ref, db_url=self.env.db_url, api_url=self.api_url)
+
+    @cached_property
+    def cli(self) -> SupabaseCli:
+        from orchestrator.adapters.supabase_cli import SupabaseCli
+
+        binary = SupabaseCli.locate(self.playbook.project.root, self.environ)
+        return SupabaseCli(binary, workdir=self.playbook.project.root, env=dict(self.environ),
+                           redactor=self.redactor, on_call=self._record_call, on_output=self._record_output)
+
+    @cached_property
+    def api(self) -> ManagementApi:
+        from orchestrator.adapters.management_api import ManagementApi
+
+        if not self.token:
+            raise InputError(f"environment {self.env_name}: SUPABASE_ACCESS_TOKEN is not set; "
+                             "create one at https://supabase.com/dashboard/account/tokens")
+        return ManagementApi(self.api_url, self.token, redactor=self.redactor)
+
+    @cached_property
+    def git(self) -> Git:
+        from orchestrator.adapters.git import Git
+
+        return Git(self.playbook.project.root)
+
+    def query(self, sql: str, *, read_only: bool = True) -> list[dict[str, Any]]:
+        """SQL against this environment's database: db_url when set, else the Management API."""
+        if self.env.db_url:
+            from orchestrator.adapters import database
+
+            return database.query(self.env.db_url, sql, redactor=self.redactor, read_only=read_only)
+        return self.api.run_query(self.env.project_ref, sql)
+
+    def _record_call(self, record: dict[str, Any]) -> None:
+        self.journal.write("cli", env=self.env_name, **{k: v for k, v in record.items() if k != "event"})
+
+    def _record_output(self, line: str) -> None:
+        self.journal.write("output", env=self.env_name, line=line)

@@ -1,0 +1,41 @@
+"""Turn exceptions into exit codes (pre-commit style): input 2, step 1, human 4, ^C 130, bug 3.
+
+A bug writes a log with versions and the traceback, so a user can attach it to a report.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from orchestrator import __version__
+from orchestrator.console import Console
+from orchestrator.errors import OrchestratorError
+
+CRASH_LOG = Path.home() / ".cache" / "supabase-orchestrator" / "crash.log"
+
+
+def guarded(ui: Console, action: Callable[[], int]) -> int:
+    try:
+        return action()
+    except OrchestratorError as exc:
+        ui.error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        ui.error("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, exit 3
+        log = _write_crash_log(ui)
+        ui.error(f"internal error: {type(exc).__name__}: {exc}. Details: {log}. Please report it.")
+        return 3
+
+
+def _write_crash_log(ui: Console) -> Path:
+    CRASH_LOG.parent.mkdir(parents=True, exist_ok=True)
+    text = (f"orchestrator {__version__}\npython {sys.version}\nplatform {platform.platform()}\n"
+            f"argv {sys.argv}\n\n{traceback.format_exc()}")
+    CRASH_LOG.write_text(ui.redact(text))
+    return CRASH_LOG

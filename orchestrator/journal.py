@@ -1,0 +1,85 @@
+"""The run journal: one JSON object per line under <project>/.orchestrator/runs/<run_id>.jsonl.
+
+Every event passes through the run's Redactor before it is written; `resume` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from orchestrator.errors import InputError
+
+RUNS_DIR = Path(".orchestrator") / "runs"
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Journal:
+    path: Path
+    run_id: str
+    redact: Callable[[str], str]
+    _file: TextIO | None = None
+
+    @classmethod
+    def create(cls, project_root: Path, redact: Callable[[str], str], run_id: str | None = None) -> "Journal":
+        run_id = run_id or new_run_id()
+        path = project_root / RUNS_DIR / f"{run_id}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _ensure_ignored(project_root)
+        return cls(path=path, run_id=run_id, redact=redact)
+
+    def write(self, event: str, **fields: Any) -> None:
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8")
+        record = {"ts": now_iso(), "run_id": self.run_id, "event": event, **fields}
+        self._file.write(self.redact(json.dumps(record, default=str)) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _ensure_ignored(project_root: Path) -> None:
+    """Journals hold run details that are per-machine: keep them out of the user's commits."""
+    ignore = project_root / ".orchestrator" / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# written by orchestrator: run journals are local\n*\n")
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def find_run(project_root: Path, run_id: str) -> Path:
+    path = project_root / RUNS_DIR / f"{run_id}.jsonl"
+    if not path.is_file():
+        raise InputError(f"no journal for run {run_id} under {project_root / RUNS_DIR}")
+    return path
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start

@@ -1,0 +1,1 @@
+"""Playbook file -> validated model (loader, models, JSON Schema)."""

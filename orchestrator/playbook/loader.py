@@ -1,0 +1,236 @@
+"""Read a playbook file into a validated `Playbook`, or raise PlaybookError listing every problem
+as `file:line: key.path: what is wrong`."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from orchestrator.errors import InputError, PlaybookError
+from orchestrator.playbook.models import Playbook, PlaybookModel, ProjectInfo, StepSpec
+from orchestrator.playbook.source import Located, Path_, Source, format_path, read_source
+
+
+def read_environ(env_file: Path | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables `${VAR}` may use: the --env-file's, overridden by the process environment."""
+    environ: dict[str, str] = {}
+    if env_file is not None:
+        if not env_file.is_file():
+            raise InputError(f"--env-file {env_file}: no such file")
+        from dotenv import dotenv_values
+
+        environ.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    environ.update(os.environ if base is None else base)
+    return environ
+
+
+def load_playbook(path: Path, environ: Mapping[str, str], environments: Sequence[str] | None = None) -> Playbook:
+    """Load and check a playbook. `environments` limits `${VAR}` and env checks to those used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read playbook ({exc.strerror})") from None
+    wanted = set(environments or [])
+    source = read_source(text, environ, lambda p: _unselected_env(p, wanted))
+    problems = list(source.problems)
+    if not problems and not isinstance(source.data, dict):
+        problems.append(Located(1, "", "a playbook is a mapping with version, name, environments and steps"))
+    if problems:
+        raise PlaybookError(str(path), problems)
+    return _validate(path, text, source, wanted)
+
+
+def _unselected_env(path: Path_, wanted: set[str]) -> bool:
+    return bool(wanted) and len(path) >= 2 and path[0] == "environments" and path[1] not in wanted
+
+
+def _validate(path: Path, text: str, source: Source, wanted: set[str]) -> Playbook:
+    data: dict[str, Any] = dict(source.data)
+    problems = _select_environments(data, source, wanted)
+    model = None
+    try:
+        model = PlaybookModel.model_validate(data)
+    except ValidationError as exc:
+        problems += _pydantic_problems(exc, (), source, PlaybookModel)
+    steps: list[StepSpec] = []
+    if isinstance(data.get("steps"), list):
+        steps, step_problems = _steps(data["steps"], source)
+        problems += step_problems
+    project = None
+    if model is not None:
+        project, project_problems = _project(path, model, source)
+        problems += project_problems
+    if project is not None and not problems:
+        problems += _check_steps(steps, project, source)
+    if problems or model is None or project is None:
+        raise PlaybookError(str(path), sorted(problems, key=lambda p: p.line or 0))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return Playbook(path=path.resolve(), sha256=digest, model=model, steps=tuple(steps), project=project)
+
+
+def _select_environments(data: dict[str, Any], source: Source, wanted: set[str]) -> list[Located]:
+    envs = data.get("environments")
+    if not wanted or not isinstance(envs, dict):
+        return []
+    unknown = sorted(wanted - set(envs))
+    line = source.line_of(("environments",))
+    problems = [Located(line, "environments", f"no environment {name!r} (--env); known: "
+                        f"{', '.join(envs) or 'none'}") for name in unknown]
+    data["environments"] = {k: v for k, v in envs.items() if k in wanted}
+    return problems
+
+
+def _steps(raw: list[Any], source: Source) -> tuple[list[StepSpec], list[Located]]:
+    from orchestrator.steps import REGISTRY
+
+    specs: list[StepSpec] = []
+    problems: list[Located] = []
+    for i, entry in enumerate(raw):
+        here: Path_ = ("steps", i)
+        kind, problem = _step_kind(entry, here, source)
+        if problem:
+            problems.append(problem)
+            continue
+        assert kind is not None
+        adapter: TypeAdapter[Any] = TypeAdapter(REGISTRY[kind].config_model)
+        try:
+            config = adapter.validate_python(entry[kind] if entry[kind] is not None else {})
+        except ValidationError as exc:
+            problems += _pydantic_problems(exc, (*here, kind), source, REGISTRY[kind].config_model)
+            continue
+        specs.append(StepSpec(i, kind, str(entry.get("name") or ""), config, source.line_of(here)))
+    return specs, problems
+
+
+PLANNED_KINDS = {"functions", "lint", "secrets", "backup"}
+
+
+def _step_kind(entry: Any, here: Path_, source: Source) -> tuple[str | None, Located | None]:
+    from orchestrator.steps import REGISTRY
+
+    line, where = source.line_of(here), format_path(here)
+    if not isinstance(entry, dict):
+        return None, Located(line, where, "a step is a mapping with one action key, e.g. `- migrations: {}`")
+    actions = [k for k in entry if k != "name"]
+    if len(actions) != 1:
+        found = ", ".join(actions) or "none"
+        return None, Located(line, where, f"a step has exactly one action key (plus optional name:); found {found}")
+    kind = actions[0]
+    if "name" in entry and not isinstance(entry["name"], str):
+        return None, Located(source.line_of((*here, "name")), f"{where}.name", "name must be a string")
+    if kind in REGISTRY:
+        return kind, None
+    line = source.line_of((*here, kind))
+    if kind in PLANNED_KINDS:
+        return None, Located(line, f"{where}.{kind}", "this step kind is not supported by this orchestrator "
+                                                      "version yet; remove the step or upgrade")
+    return None, Located(line, f"{where}.{kind}", f"unknown step kind{_suggest(kind, REGISTRY)}; "
+                                                  f"known kinds: {', '.join(sorted(REGISTRY))}")
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _pydantic_problems(exc: ValidationError, prefix: Path_, source: Source, model: Any) -> list[Located]:
+    out = []
+    for err in exc.errors():
+        loc = (*prefix, *(p for p in err["loc"] if not _is_wrapper(p)))
+        out.append(Located(source.line_of(loc), format_path(loc), _message(err, model, err["loc"])))
+    return out
+
+
+def _is_wrapper(part: Any) -> bool:
+    # pydantic puts validator names such as "function-after[...]" into locations; they are not keys
+    return isinstance(part, str) and ("[" in part or part in {"root"})
+
+
+def _message(err: Any, model: Any, loc: tuple[Any, ...]) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(model, loc[:-1])
+        hint = _suggest(str(loc[-1]), allowed) if allowed else ""
+        keys = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key{hint}{keys}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error" and loc == ("version",):
+        return f"unsupported playbook version {err.get('input')!r}; this orchestrator reads version: 1"
+    if kind == "string_pattern_mismatch" and loc[-1:] == ("project_ref",):
+        return f"{err.get('input')!r} is not a project ref (20 lowercase letters)"
+    return msg.removeprefix("Value error, ")
+
+
+def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (nested) pydantic model at `loc`, for did-you-mean hints."""
+    current = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            current = _inner_model(current)
+            if isinstance(part, int):
+                continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return []
+        current = _inner_model(current.model_fields[part].annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    for arg in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            root = getattr(arg, "model_fields", {}).get("root")
+            return _inner_model(root.annotation) if root is not None else arg
+        inner = _inner_model(arg) if arg is not annotation and getattr(arg, "__args__", None) else None
+        if inner is not None:
+            return inner
+    return None
+
+
+def _project(path: Path, model: PlaybookModel, source: Source) -> tuple[ProjectInfo | None, list[Located]]:
+    base = path.resolve().parent
+    root = (base / model.project_dir).resolve() if model.project_dir else _git_root(base) or base
+    project = ProjectInfo(root)
+    if project.supabase_dir.is_dir():
+        return project, []
+    line = source.line_of(("project_dir",)) if model.project_dir else 1
+    return None, [Located(line, "project_dir", f"no supabase/ folder in {root}; set project_dir to the folder "
+                                               "that holds supabase/")]
+
+
+def _git_root(start: Path) -> Path | None:
+    # The one place outside the git adapter that asks git something: the adapter imports our errors,
+    # and loading must stay cheap. `rev-parse --show-toplevel` only reads.
+    result = subprocess.run(["git", "-C", str(start), "rev-parse", "--show-toplevel"],
+                            capture_output=True, text=True)
+    return Path(result.stdout.strip()) if result.returncode == 0 else None
+
+
+def _check_steps(steps: list[StepSpec], project: ProjectInfo, source: Source) -> list[Located]:
+    from orchestrator.steps import REGISTRY
+
+    out = []
+    for spec in steps:
+        for problem in REGISTRY[spec.kind].check(spec.config, project):
+            loc: Path_ = ("steps", spec.index, spec.kind, *_split_path(problem.path))
+            out.append(Located(source.line_of(loc), format_path(loc), problem.message))
+    return out
+
+
+def _split_path(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for chunk in path.replace("]", "").split("."):
+        if not chunk:
+            continue
+        name, *indexes = chunk.split("[")
+        if name:
+            parts.append(name)
+        parts += [int(i) for i in indexes]
+    return parts

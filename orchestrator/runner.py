@@ -1,0 +1,170 @@
+"""Plan -> steps: run a playbook's steps against each environment in turn, journal everything,
+stop at the first failure."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from orchestrator import __version__
+from orchestrator.console import Console
+from orchestrator.context import RunOptions, StepContext
+from orchestrator.durations import format_duration
+from orchestrator.errors import OrchestratorError, StoppedByHuman
+from orchestrator.journal import Journal, Timer
+from orchestrator.playbook.models import Playbook, StepSpec
+from orchestrator.prompt import Prompter
+from orchestrator.redact import Redactor
+from orchestrator.steps import REGISTRY
+
+
+@dataclass
+class StepRecord:
+    env: str
+    index: int
+    kind: str
+    label: str
+    status: str
+    summary: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    playbook: str
+    environments: list[str]
+    steps: list[StepRecord] = field(default_factory=list)
+    exit_code: int = 0
+    error: str = ""
+    journal: str = ""
+
+    @property
+    def outcome(self) -> str:
+        return {0: "succeeded", 1: "failed", 2: "bad input", 4: "stopped", 130: "interrupted"}.get(
+            self.exit_code, "internal error")
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "outcome": self.outcome}
+
+
+@dataclass
+class Runner:
+    playbook: Playbook
+    options: RunOptions
+    ui: Console
+    redactor: Redactor
+    environ: Mapping[str, str]
+    journal: Journal
+    done: frozenset[tuple[str, int]] = frozenset()  # (env, step index) finished by a resumed run
+
+    def run(self, environments: Sequence[str], *, resumed_from: str | None = None) -> RunReport:
+        report = RunReport(self.journal.run_id, str(self.playbook.path), list(environments),
+                           journal=str(self.journal.path))
+        self.journal.write("run_start", playbook=str(self.playbook.path), playbook_sha256=self.playbook.sha256,
+                           git_commit=_head(self.playbook), environments=list(environments),
+                           user=getpass.getuser(), orchestrator=__version__, resumed_from=resumed_from,
+                           options=asdict(self.options))
+        try:
+            for env_name in environments:
+                if not self._run_env(env_name, report):
+                    break
+        except KeyboardInterrupt:
+            report.exit_code, report.error = 130, "interrupted"
+        self.journal.write("run_end", outcome=report.outcome, exit_code=report.exit_code, error=report.error)
+        self.journal.close()
+        return report
+
+    def _run_env(self, env_name: str, report: RunReport) -> bool:
+        ctx = self.context(env_name)
+        env = ctx.env
+        self.ui.step(f"environment {env_name}: project {env.project_ref}, {len(self.playbook.steps)} step(s)")
+        for spec in self.playbook.steps:
+            self.ui.line(f"   {spec.index + 1}. {spec.kind}" + (f" ({spec.name})" if spec.name else ""))
+        self.journal.write("env_start", env=env_name, project_ref=env.project_ref)
+        try:
+            self._approve(ctx)
+        except StoppedByHuman as exc:
+            return self._fail(report, env_name, None, exc, 0.0)
+        for spec in self.playbook.steps:
+            if not self._run_step(ctx, spec, report):
+                return False
+        self.journal.write("env_end", env=env_name, outcome="succeeded")
+        return True
+
+    def _approve(self, ctx: StepContext) -> None:
+        if not ctx.env.requires_approval:
+            return
+        if self.options.approve:
+            self.ui.line(f"{ctx.env_name} requires approval: approved by --approve")
+        else:
+            Prompter(self.ui, yes=False, interactive=self.options.interactive).confirm(
+                f"{ctx.env_name} requires approval. Run {len(self.playbook.steps)} step(s) against "
+                f"{ctx.env.project_ref}?", action="approve (use --approve)")
+        self.journal.write("approved", env=ctx.env_name, by=getpass.getuser())
+
+    def _run_step(self, ctx: StepContext, spec: StepSpec, report: RunReport) -> bool:
+        if (ctx.env_name, spec.index) in self.done:
+            report.steps.append(StepRecord(ctx.env_name, spec.index, spec.kind, spec.label, "skipped",
+                                           "done in the resumed run"))
+            self.journal.write("step_end", env=ctx.env_name, index=spec.index, kind=spec.kind,
+                               status="skipped", summary="done in the resumed run", duration_s=0)
+            return True
+        self.ui.step(f"[{ctx.env_name}] step {spec.index + 1}/{len(self.playbook.steps)}: {spec.label}")
+        self.journal.write("step_start", env=ctx.env_name, index=spec.index, kind=spec.kind, name=spec.name)
+        timer = Timer()
+        try:
+            outcome = REGISTRY[spec.kind].run(spec.config, ctx)
+        except OrchestratorError as exc:
+            return self._fail(report, ctx.env_name, spec, exc, timer.elapsed)
+        except KeyboardInterrupt:
+            self._record(report, ctx.env_name, spec, "interrupted", "interrupted", timer.elapsed)
+            raise
+        self._record(report, ctx.env_name, spec, outcome.status, outcome.summary, timer.elapsed, outcome.details)
+        return outcome.status not in {"failed", "rolled_back"} or self._stop(report, outcome.status)
+
+    def _stop(self, report: RunReport, status: str) -> bool:
+        report.exit_code = 1
+        report.error = f"a step ended {status}"
+        return False
+
+    def _fail(self, report: RunReport, env: str, spec: StepSpec | None, exc: OrchestratorError,
+              elapsed: float) -> bool:
+        report.exit_code, report.error = exc.exit_code, str(exc)
+        if spec is not None:
+            status = "stopped" if isinstance(exc, StoppedByHuman) else "failed"
+            self._record(report, env, spec, status, str(exc).splitlines()[0], elapsed, {"error": str(exc)})
+        self.journal.write("env_end", env=env, outcome="failed", error=str(exc))
+        return False
+
+    def _record(self, report: RunReport, env: str, spec: StepSpec, status: str, summary: str,
+                elapsed: float, details: dict[str, Any] | None = None) -> None:
+        report.steps.append(StepRecord(env, spec.index, spec.kind, spec.label, status, summary, round(elapsed, 3)))
+        self.journal.write("step_end", env=env, index=spec.index, kind=spec.kind, status=status,
+                           summary=summary, duration_s=round(elapsed, 3), details=details or {})
+
+    def context(self, env_name: str) -> StepContext:
+        prompter = Prompter(self.ui, yes=self.options.yes, interactive=self.options.interactive)
+        return StepContext(self.playbook, env_name, self.playbook.environment(env_name), self.options,
+                           self.ui, prompter, self.journal, self.redactor, self.environ)
+
+
+def print_summary(ui: Console, report: RunReport) -> None:
+    rows = [(r.env, f"{r.index + 1}. {r.label}", r.status, format_duration(r.duration_s), r.summary)
+            for r in report.steps]
+    ui.table(f"Run {report.run_id}: {report.outcome}", ["env", "step", "outcome", "duration", "summary"], rows)
+    if report.error:
+        ui.error(report.error)
+    ui.line(f"journal: {report.journal}", style="dim")
+
+
+def _head(playbook: Playbook) -> str | None:
+    from orchestrator.adapters.git import Git
+    from orchestrator.errors import OrchestratorError as _E
+
+    try:
+        return Git(playbook.project.root).head()
+    except _E:
+        return None

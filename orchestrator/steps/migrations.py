@@ -1,0 +1,108 @@
+"""`migrations`: `supabase db push`, never `db reset`.
+
+List what is pending (`db push --dry-run`), show it, confirm, push, then read the migration
+history back: an exit code of 0 is not proof that every file was recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from pydantic import Field
+
+from orchestrator.context import StepContext
+from orchestrator.errors import CommandFailed, StepFailed
+from orchestrator.playbook.models import ProjectInfo
+from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+
+HISTORY_SQL = ("select version from supabase_migrations.schema_migrations "
+               "where to_regclass('supabase_migrations.schema_migrations') is not null order by version")
+HISTORY_EXISTS_SQL = "select to_regclass('supabase_migrations.schema_migrations') is not null as present"
+_VERSION = re.compile(r"^(\d+)_")
+
+
+class MigrationsConfig(StepConfig):
+    include_all: bool = Field(False, description="also apply local files older than the newest applied one")
+
+
+def version_of(name: str) -> str:
+    match = _VERSION.match(name.rsplit("/", 1)[-1])
+    return match.group(1) if match else name
+
+
+class MigrationsStep:
+    kind: ClassVar[str] = "migrations"
+    config_model: ClassVar[type[StepConfig]] = MigrationsConfig
+
+    def check(self, config: MigrationsConfig, project: ProjectInfo) -> list[Problem]:
+        if project.migrations_dir.is_dir():
+            return []
+        return [Problem("", f"no {project.migrations_dir} folder: nothing to push")]
+
+    def plan(self, config: MigrationsConfig, ctx: StepContext) -> list[str]:
+        pending = self.pending(config, ctx)
+        where = "db_url" if ctx.env.db_url else f"project {ctx.env.project_ref}"
+        if not pending:
+            return [f"no pending migrations ({where})"]
+        return [f"db push to {where}: {len(pending)} pending"] + [f"  {p}" for p in pending]
+
+    def pending(self, config: MigrationsConfig, ctx: StepContext) -> list[str]:
+        from orchestrator.adapters.supabase_cli import explain_push_error, parse_dry_run
+
+        result = ctx.cli.db_push(ctx.target(), dry_run=True, include_all=config.include_all)
+        if result.returncode != 0:
+            raise _push_failed(result.argv, result.returncode, result.stdout + result.stderr,
+                               explain_push_error(result.stdout + result.stderr))
+        return parse_dry_run(result.stdout + "\n" + result.stderr)
+
+    def run(self, config: MigrationsConfig, ctx: StepContext) -> StepOutcome:
+        with ctx.ui.status("listing pending migrations (db push --dry-run)"):
+            pending = self.pending(config, ctx)
+        if not pending:
+            ctx.ui.ok("database is up to date: no pending migrations")
+            return StepOutcome("ok", "no pending migrations", {"pending": []})
+        ctx.ui.table(f"Pending migrations for {ctx.env_name}", ["#", "file"],
+                     [(i + 1, name) for i, name in enumerate(pending)])
+        ctx.prompter.confirm(f"Apply {len(pending)} migration(s) to {ctx.env_name}?", action="apply migrations")
+        return self._push(config, ctx, pending)
+
+    def _push(self, config: MigrationsConfig, ctx: StepContext, pending: list[str]) -> StepOutcome:
+        from orchestrator.adapters.supabase_cli import explain_push_error
+
+        with ctx.ui.status(f"db push: {len(pending)} migration(s)"):
+            result = ctx.cli.db_push(ctx.target(), include_all=config.include_all)
+        recorded = self.recorded_versions(ctx)
+        applied = [p for p in pending if version_of(p) in recorded]
+        missing = [p for p in pending if version_of(p) not in recorded]
+        details = {"pending": pending, "applied": applied, "not_applied": missing}
+        output = result.stdout + "\n" + result.stderr
+        if result.returncode != 0:
+            ctx.journal.write("migrations", env=ctx.env_name, **details)
+            raise _partial(applied, missing, _push_failed(result.argv, result.returncode, output,
+                                                          explain_push_error(output)))
+        if missing:
+            raise StepFailed(f"db push exited 0 but the history lacks {', '.join(missing)}: "
+                             "check `supabase migration list` before pushing again")
+        for name in applied:
+            ctx.ui.ok(f"applied {name}")
+        return StepOutcome("ok", f"{len(applied)} migration(s) applied", details)
+
+    def recorded_versions(self, ctx: StepContext) -> set[str]:
+        present = ctx.query(HISTORY_EXISTS_SQL)
+        if not present or not present[0].get("present"):
+            return set()
+        return {str(row["version"]) for row in ctx.query(HISTORY_SQL)}
+
+
+def _push_failed(argv: list[str], code: int, output: str, hint: str | None) -> CommandFailed:
+    errors = [line.strip() for line in output.splitlines() if "ERROR" in line or "error" in line.lower()]
+    tail = "\n".join(errors[-5:]) or "\n".join(output.strip().splitlines()[-8:])
+    return CommandFailed(argv, code, tail, hint or "")
+
+
+def _partial(applied: list[str], missing: list[str], cause: CommandFailed) -> StepFailed:
+    done = ", ".join(applied) or "none"
+    failed = missing[0] if missing else "unknown"
+    rest = f"; not attempted: {', '.join(missing[1:])}" if len(missing) > 1 else ""
+    return StepFailed(f"migration {failed} failed (applied before it: {done}{rest})\n{cause}")

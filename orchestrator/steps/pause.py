@@ -1,0 +1,32 @@
+"""`pause`: stop for a human. Without a terminal and without --yes it fails at once (exit 4)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from orchestrator.context import StepContext
+from orchestrator.durations import Duration, format_duration
+from orchestrator.playbook.models import ProjectInfo
+from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+
+
+class PauseConfig(StepConfig):
+    message: str = "Paused: check the environment, then continue"
+    timeout: Duration | None = None
+    on_timeout: Literal["abort", "continue"] = "abort"
+
+
+class PauseStep:
+    kind: ClassVar[str] = "pause"
+    config_model: ClassVar[type[StepConfig]] = PauseConfig
+
+    def check(self, config: PauseConfig, project: ProjectInfo) -> list[Problem]:
+        return []
+
+    def plan(self, config: PauseConfig, ctx: StepContext) -> list[str]:
+        limit = f", {config.on_timeout} after {format_duration(config.timeout)}" if config.timeout else ""
+        return [f"pause for a human: {config.message}{limit}"]
+
+    def run(self, config: PauseConfig, ctx: StepContext) -> StepOutcome:
+        ctx.prompter.pause(config.message, timeout=config.timeout, on_timeout=config.on_timeout)
+        return StepOutcome("ok", "continued")

@@ -1,0 +1,91 @@
+"""`preflight`: refuse to start from a dirty tree, the wrong branch, an old CLI or without a token."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from orchestrator.context import StepContext
+from orchestrator.errors import InputError, StepFailed
+from orchestrator.playbook.models import ProjectInfo
+from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+
+_VERSION = r"^\d+\.\d+\.\d+$"
+
+
+class PreflightConfig(StepConfig):
+    clean_git: bool = Field(True, description="the working tree has no uncommitted changes")
+    branch: str | None = Field(None, description="the branch that must be checked out")
+    min_cli_version: str | None = Field(None, pattern=_VERSION)
+    require_token: bool = Field(True, description="SUPABASE_ACCESS_TOKEN must be set and accepted "
+                                                  "when the environment talks to the Management API")
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def needs_api(ctx: StepContext) -> bool:
+    """Everything but db_url-only migrations and SQL goes through the Management API or hosted CLI."""
+    return not ctx.env.db_url or any(s.kind not in {"migrations", "verify", "pause", "preflight", "lint"}
+                                     for s in ctx.playbook.steps)
+
+
+class PreflightStep:
+    kind: ClassVar[str] = "preflight"
+    config_model: ClassVar[type[StepConfig]] = PreflightConfig
+
+    def check(self, config: PreflightConfig, project: ProjectInfo) -> list[Problem]:
+        return []
+
+    def plan(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
+        return [f"check: {c}" for c in self._checks(config, ctx)]
+
+    def _checks(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
+        checks = ["clean git tree"] if config.clean_git else []
+        checks += [f"on branch {config.branch}"] if config.branch else []
+        checks += [f"supabase CLI >= {config.min_cli_version}"] if config.min_cli_version else []
+        return checks + (["access token accepted by the API"] if config.require_token and needs_api(ctx) else [])
+
+    def run(self, config: PreflightConfig, ctx: StepContext) -> StepOutcome:
+        problems = self._git_problems(config, ctx) + self._cli_problems(config, ctx)
+        if config.require_token and needs_api(ctx):
+            problems += self._token_problems(ctx)
+        if problems:
+            raise StepFailed("preflight failed:\n  " + "\n  ".join(problems))
+        for check in self._checks(config, ctx):
+            ctx.ui.ok(check)
+        return StepOutcome("ok", "all checks passed", {"checks": self._checks(config, ctx)})
+
+    def _git_problems(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
+        problems = []
+        if config.clean_git:
+            dirty = [p for p in ctx.git.dirty_paths() if not p.startswith(".orchestrator/")]
+            if dirty:
+                shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+                problems.append(f"uncommitted changes ({shown}): commit or stash them, or set clean_git: false")
+        branch = ctx.git.current_branch() if config.branch else None
+        if config.branch and branch != config.branch:
+            problems.append(f"on branch {branch or '(detached HEAD)'}, playbook wants {config.branch}: "
+                            f"git switch {config.branch}")
+        return problems
+
+    def _cli_problems(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
+        if not config.min_cli_version:
+            return []
+        have = ctx.cli.version
+        if have >= parse_version(config.min_cli_version):
+            return []
+        found = ".".join(map(str, have))
+        return [f"supabase CLI {found} is older than {config.min_cli_version}: run scripts/install-tools "
+                "or set SUPABASE_CLI"]
+
+    def _token_problems(self, ctx: StepContext) -> list[str]:
+        if not ctx.token:
+            return ["SUPABASE_ACCESS_TOKEN is not set (needed for the Management API)"]
+        try:
+            ctx.api.get_project(ctx.env.project_ref)
+        except (StepFailed, InputError) as exc:
+            return [f"cannot reach project {ctx.env.project_ref} with the access token: {exc}"]
+        return []
