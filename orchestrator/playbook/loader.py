@@ -9,7 +9,8 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -171,26 +172,38 @@ def _message(err: Any, model: Any, loc: tuple[Any, ...]) -> str:
 
 def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
     """Field names of the (nested) pydantic model at `loc`, for did-you-mean hints."""
-    current = model
+    annotation = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            current = _inner_model(current)
-            if isinstance(part, int):
-                continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
-            return []
-        current = _inner_model(current.model_fields[part].annotation)
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+        annotation = _step_into(_unwrap(annotation), part)
+    found = _unwrap(annotation)
+    return list(found.model_fields) if _is_model(found) else []
 
 
-def _inner_model(annotation: Any) -> Any:
-    for arg in (annotation, *getattr(annotation, "__args__", ())):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            root = getattr(arg, "model_fields", {}).get("root")
-            return _inner_model(root.annotation) if root is not None else arg
-        inner = _inner_model(arg) if arg is not annotation and getattr(arg, "__args__", None) else None
-        if inner is not None:
-            return inner
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated, Optional and RootModel down to the type that holds keys."""
+    while True:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) in (Annotated, Union, UnionType) and args:
+            annotation = args[0]
+        elif _is_model(annotation) and "root" in annotation.model_fields:
+            annotation = annotation.model_fields["root"].annotation
+        else:
+            return annotation
+
+
+def _step_into(annotation: Any, part: Any) -> Any:
+    if _is_model(annotation):
+        field = annotation.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field is not None else None
+    args = get_args(annotation)
+    if get_origin(annotation) in (list, tuple) and isinstance(part, int) and args:
+        return args[0]
+    if get_origin(annotation) is dict and len(args) == 2:
+        return args[1]
     return None
 
 
