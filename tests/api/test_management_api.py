@@ -321,3 +321,21 @@ def test_from_env_prefers_orchestrator_api_url() -> None:
         assert api.base_url == "http://127.0.0.1:9"
     with ManagementApi.from_env({"SUPABASE_ACCESS_TOKEN": TOKEN}) as api:
         assert api.base_url == "https://api.supabase.com"
+
+
+def test_read_timeout_retried_for_get_not_for_post(router: respx.Router, api: ManagementApi) -> None:
+    get = router.get(f"/v1/projects/{REF}/secrets")
+    get.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(200, json=[])]
+    assert api.list_secrets(REF) == []
+    post = router.post(f"/v1/projects/{REF}/database/query").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(ApiError, match=r"POST /v1/projects/\{ref\}/database/query -> no response: ReadTimeout"):
+        api.run_query(REF, "update t set x = 1")
+    assert get.call_count == 2 and post.call_count == 1  # the server may have run it: don't run it twice
+
+
+def test_importing_the_cli_side_does_not_load_httpx() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, orchestrator.adapters, orchestrator.adapters.git; assert 'httpx' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
