@@ -72,7 +72,8 @@ class StepContext:
         if not self.token:
             raise InputError(f"environment {self.env_name}: SUPABASE_ACCESS_TOKEN is not set; "
                              "create one at https://supabase.com/dashboard/account/tokens")
-        return ManagementApi(self.api_url, self.token, redactor=self.redactor)
+        self.redactor.add(self.token)
+        return ManagementApi(self.token, self.api_url)
 
     @cached_property
     def git(self) -> Git:

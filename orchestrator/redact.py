@@ -26,7 +26,7 @@ _MIN_SECRET_LEN = 4
 class Redactor:
     """Replaces secrets in text. Add values as soon as they are known."""
 
-    secrets: set[str] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], extra: Iterable[str] = ()) -> "Redactor":

@@ -1,0 +1,109 @@
+"""The deploy ledger: every deploy and rollback, per environment and function.
+
+Stored in the environment's own database (schema `supabase_orchestrator`, never exposed by the
+REST API), written through the same channel as the migrations (db_url or the Management API's
+database/query). Why there: it must be shared: another engineer with a fresh clone, or CI, must
+get the same `last-good`; the database is the one place every deployer of that environment
+already reaches, it needs no `git push` of notes, and it lives and dies with the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Query = Callable[[str], list[dict[str, Any]]]
+
+SCHEMA_SQL = """
+create schema if not exists supabase_orchestrator;
+revoke all on schema supabase_orchestrator from public;
+create table if not exists supabase_orchestrator.deploy_ledger (
+  id bigserial primary key,
+  environment text not null,
+  function_name text not null,
+  action text not null check (action in ('deploy', 'rollback')),
+  git_commit text not null,
+  content_hash text not null,
+  platform_version integer,
+  dirty boolean not null default false,
+  outcome text not null check (outcome in ('ok', 'failed', 'rolled_back')),
+  deployed_at timestamptz not null default now(),
+  deployed_by text not null,
+  run_id text
+);
+"""
+COLUMNS = ("id, environment, function_name, action, git_commit, content_hash, platform_version, dirty, "
+           "outcome, deployed_at::text as deployed_at, deployed_by, run_id")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    environment: str
+    function_name: str
+    action: str
+    git_commit: str
+    content_hash: str
+    platform_version: int | None
+    dirty: bool
+    outcome: str
+    deployed_at: str
+    deployed_by: str
+    run_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Entry":
+        return cls(**{k: row.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+def lit(value: Any) -> str:
+    """A SQL literal. The Management API's query endpoint takes no parameters, so we quote."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass
+class Ledger:
+    query: Query
+    environment: str
+
+    def ensure(self) -> None:
+        self.query(SCHEMA_SQL)
+
+    def record(self, *, function: str, action: str, commit: str, content_hash: str, version: int | None,
+               outcome: str, user: str, run_id: str | None, dirty: bool = False) -> None:
+        self.ensure()
+        values = ", ".join(map(lit, (self.environment, function, action, commit, content_hash, version, dirty,
+                                     outcome, user, run_id)))
+        self.query("insert into supabase_orchestrator.deploy_ledger (environment, function_name, action, "
+                   "git_commit, content_hash, platform_version, dirty, outcome, deployed_by, run_id) "
+                   f"values ({values})")
+
+    def entries(self, function: str | None = None, limit: int = 200) -> list[Entry]:
+        exists = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present")
+        if not exists or not exists[0].get("present"):
+            return []
+        where = f"environment = {lit(self.environment)}"
+        if function:
+            where += f" and function_name = {lit(function)}"
+        rows = self.query(f"select {COLUMNS} from supabase_orchestrator.deploy_ledger where {where} "
+                          f"order by id desc limit {int(limit)}")
+        return [Entry.from_row(r) for r in rows]
+
+    def last_good(self, function: str) -> Entry | None:
+        """The newest good deploy before the current (newest) one, with different content."""
+        history = self.entries(function)
+        if not history:
+            return None
+        current = history[0]
+        return next((e for e in history[1:] if e.outcome == "ok" and not e.dirty
+                     and e.content_hash != current.content_hash), None)
+
+    def last_ok(self, function: str) -> Entry | None:
+        return next((e for e in self.entries(function) if e.outcome == "ok" and not e.dirty), None)

@@ -1,0 +1,138 @@
+"""Deploy one function and prove it: new version live (via the API, not the CLI's exit code),
+settle, smoke call, that function's logs. Shared by the functions step and `rollback`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from orchestrator.durations import Duration
+from orchestrator.errors import StepFailed
+from orchestrator.steps.base import StepConfig
+
+if TYPE_CHECKING:
+    from orchestrator.adapters.management_api import FunctionInfo, LogRow
+    from orchestrator.context import StepContext
+
+VERSION_POLL_S = 0.5
+VERSION_WAIT_S = 30.0
+
+
+class LogsCheck(StepConfig):
+    window: Duration = Field(60.0, description="look back this far (never before the deploy)")
+    max_errors: int = Field(0, ge=0, description="error/fatal log lines and 5xx responses allowed")
+
+
+class SmokeCheck(StepConfig):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path: str = ""
+    json_body: Any = Field(None, alias="json")
+    headers: dict[str, str] = Field(default_factory=dict)
+    expect_status: list[int] = Field(default_factory=lambda: [200])
+    timeout: Duration = 30.0
+
+
+class Checks(StepConfig):
+    settle: Duration = 5.0
+    logs: LogsCheck | None = None
+    smoke: SmokeCheck | None = None
+    inconclusive: Literal["pass", "fail"] = Field("pass", description="when the window had no log data")
+
+
+@dataclass
+class CheckResult:
+    status: Literal["pass", "fail", "inconclusive", "skipped"]
+    reasons: list[str] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)
+
+    def failed(self, checks: Checks) -> bool:
+        return self.status == "fail" or (self.status == "inconclusive" and checks.inconclusive == "fail")
+
+
+@dataclass
+class Deployed:
+    info: FunctionInfo
+    previous_version: int | None
+    deployed_at: datetime
+
+
+def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None) -> Deployed:
+    """Deploy exactly one function and wait until the API shows a newer version."""
+    ref = ctx.env.project_ref
+    before = ctx.api.get_function(ref, name)
+    started = datetime.now(UTC)
+    with ctx.ui.status(f"deploying {name}"):
+        ctx.cli.functions_deploy(name, ctx.target(), workdir=workdir)
+    info = _wait_for_new_version(ctx, name, before.version if before else None)
+    return Deployed(info, before.version if before else None, started)
+
+
+def _wait_for_new_version(ctx: StepContext, name: str, old: int | None) -> FunctionInfo:
+    deadline = time.monotonic() + VERSION_WAIT_S
+    while True:
+        info = ctx.api.get_function(ctx.env.project_ref, name)
+        if info is not None and (old is None or info.version > old) and info.status == "ACTIVE":
+            return info
+        if time.monotonic() > deadline:
+            seen = f"version {info.version} ({info.status})" if info else "no function"
+            raise StepFailed(f"{name}: the CLI said deployed, but the API still shows {seen} "
+                             f"(was {old}); check the dashboard before retrying")
+        time.sleep(VERSION_POLL_S)
+
+
+def run_checks(ctx: StepContext, name: str, deployed: Deployed, checks: Checks) -> CheckResult:
+    if checks.settle:
+        with ctx.ui.status(f"settling {checks.settle:g}s"):
+            time.sleep(checks.settle)
+    result = CheckResult("pass")
+    if checks.smoke is not None:
+        _smoke(ctx, name, deployed.info, checks.smoke, result)
+    if checks.logs is not None:
+        _logs(ctx, deployed, checks.logs, result)
+    return result
+
+
+def _smoke(ctx: StepContext, name: str, info: FunctionInfo, smoke: SmokeCheck, result: CheckResult) -> None:
+    from orchestrator.adapters.http_probe import call
+
+    headers = dict(smoke.headers)
+    if info.verify_jwt is not False:  # the gateway wants a JWT: the project's anon key is one
+        key = ctx.api.anon_key(ctx.env.project_ref)
+        ctx.redactor.add(key)
+        headers.setdefault("Authorization", f"Bearer {key}")
+    url = f"{ctx.env.functions_base()}/{name}{smoke.path}"
+    probe = call(url, method=smoke.method, json=smoke.json_body, headers=headers, timeout=smoke.timeout)
+    if probe.status in smoke.expect_status:
+        ctx.ui.ok(f"smoke {smoke.method} {url} -> {probe.status}")
+        return
+    got = probe.status if probe.status is not None else probe.error
+    result.status = "fail"
+    result.reasons.append(f"smoke {smoke.method} {url} -> {got}, expected {smoke.expect_status}: "
+                          f"{probe.body[:200]}")
+
+
+def _logs(ctx: StepContext, deployed: Deployed, logs: LogsCheck, result: CheckResult) -> None:
+    end = datetime.now(UTC) + timedelta(seconds=1)
+    start = max(deployed.deployed_at, end - timedelta(seconds=logs.window))
+    ref, fid = ctx.env.project_ref, deployed.info.id
+    rows: list[LogRow] = [*ctx.api.function_logs(ref, function_id=fid, start=start, end=end),
+                          *ctx.api.function_edge_logs(ref, function_id=fid, start=start, end=end)]
+    errors = [r for r in rows if r.is_error]
+    result.log_lines = [_describe(r) for r in sorted(rows, key=lambda r: r.timestamp)]
+    if len(errors) > logs.max_errors:
+        result.status = "fail"
+        result.reasons.append(f"{len(errors)} error(s) in the logs (max {logs.max_errors}): "
+                              + "; ".join(_describe(r) for r in errors[:3]))
+    elif not rows and result.status == "pass":
+        result.status = "inconclusive"
+        result.reasons.append("no log data in the window: nothing called the function")
+
+
+def _describe(row: LogRow) -> str:
+    what = f"HTTP {row.status_code}" if row.status_code is not None else (row.level or "log")
+    return f"{row.timestamp:%H:%M:%S} {what}: {row.event_message[:160]}"

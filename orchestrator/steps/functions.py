@@ -1,0 +1,152 @@
+"""`functions`: deploy edge functions one at a time, in playbook order, checking each.
+
+Never a multi-function deploy (supabase/cli#6247: not atomic, has exited 0 with functions
+missing). The platform has no rollback (supabase/cli#2560), so we redeploy from git.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from orchestrator.context import StepContext
+from orchestrator.errors import StepFailed, StoppedByHuman
+from orchestrator.function_source import project_paths
+from orchestrator.ledger import Entry
+from orchestrator.playbook.models import ProjectInfo
+from orchestrator.rollback import ledger_for, rollback_function
+from orchestrator.rollout import CheckResult, Checks, deploy_one, run_checks
+from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+
+SLUG = r"^[A-Za-z][A-Za-z0-9_-]*$"
+CHOICES = {"c": "continue", "r": "roll back this function", "a": "abort", "l": "show logs",
+           "s": "continue, skip remaining checks"}
+
+
+class FunctionsConfig(StepConfig):
+    names: Annotated[list[Annotated[str, Field(pattern=SLUG)]], Field(min_length=1)]
+    checks: Checks = Checks()
+    pause: Literal["each", "on_failure", "never"] = "on_failure"
+    on_failure: Literal["rollback", "pause", "abort", "continue"] = "rollback"
+
+    @field_validator("names")
+    @classmethod
+    def _unique(cls, names: list[str]) -> list[str]:
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"listed twice: {', '.join(dupes)}")
+        return names
+
+
+class FunctionsStep:
+    kind: ClassVar[str] = "functions"
+    config_model: ClassVar[type[StepConfig]] = FunctionsConfig
+
+    def check(self, config: FunctionsConfig, project: ProjectInfo) -> list[Problem]:
+        known = project.function_names()
+        return [Problem(f"names[{i}]", f"no directory supabase/functions/{n}"
+                        + (f"; functions here: {', '.join(known)}" if known else ""))
+                for i, n in enumerate(config.names) if not (project.functions_dir / n).is_dir()]
+
+    def plan(self, config: FunctionsConfig, ctx: StepContext) -> list[str]:
+        ledger = ledger_for(ctx)
+        lines = []
+        for i, name in enumerate(config.names, 1):
+            paths = project_paths(name, ctx.playbook.project.root)
+            last = ledger.last_ok(name)
+            changed = "never deployed by orchestrator" if last is None else (
+                "unchanged since last deploy" if last.content_hash == ctx.git.working_hash(paths)
+                else f"changed since {last.git_commit[:12]}")
+            lines.append(f"{i}. deploy {name} ({changed})")
+        return lines + [f"checks: settle {config.checks.settle:g}s, "
+                        f"logs {'on' if config.checks.logs else 'off'}, smoke {'on' if config.checks.smoke else 'off'};"
+                        f" pause {config.pause}; on failure {config.on_failure}"]
+
+    def run(self, config: FunctionsConfig, ctx: StepContext) -> StepOutcome:
+        state = _Rollout(config, ctx)
+        for name in config.names:
+            outcome = state.one(name)
+            if outcome is not None:
+                return outcome
+        return StepOutcome("ok", f"{len(config.names)} function(s) deployed", {"functions": state.done})
+
+
+class _Rollout:
+    def __init__(self, config: FunctionsConfig, ctx: StepContext) -> None:
+        self.config, self.ctx = config, ctx
+        self.ledger = ledger_for(ctx)
+        self.skip_checks = False
+        self.done: list[dict[str, object]] = []
+
+    def one(self, name: str) -> StepOutcome | None:
+        ctx = self.ctx
+        good = self.ledger.last_ok(name)
+        paths = project_paths(name, ctx.playbook.project.root)
+        rel_paths = [self._rel(p) for p in paths]
+        deployed = deploy_one(ctx, name)
+        ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
+        result = CheckResult("skipped") if self.skip_checks else run_checks(ctx, name, deployed, self.config.checks)
+        failed = result.failed(self.config.checks)
+        self._report(name, result)
+        decision = self._decide(name, result, failed)
+        outcome = "rolled_back" if decision == "r" else ("failed" if failed else "ok")
+        self.ledger.record(function=name, action="deploy", commit=ctx.git.head(),
+                           content_hash=ctx.git.working_hash(rel_paths), version=deployed.info.version,
+                           outcome=outcome, user=ctx.git.user(), run_id=ctx.journal.run_id,
+                           dirty=bool(ctx.git.dirty_paths(rel_paths)))
+        self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
+                          "reasons": result.reasons})
+        ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
+                          checks=result.status, reasons=result.reasons, decision=decision)
+        return self._act(name, decision, good, result)
+
+    def _rel(self, path: str) -> str:
+        root = self.ctx.playbook.project.root.resolve()
+        return (root / path).relative_to(self.ctx.git.top.resolve()).as_posix()
+
+    def _report(self, name: str, result: CheckResult) -> None:
+        if result.status in {"pass", "skipped"}:
+            self.ctx.ui.ok(f"{name}: checks {result.status}")
+        elif result.status == "inconclusive":
+            self.ctx.ui.warn(f"{name}: checks inconclusive: {'; '.join(result.reasons)}")
+        else:
+            self.ctx.ui.error(f"{name}: checks failed: {'; '.join(result.reasons)}")
+
+    def _decide(self, name: str, result: CheckResult, failed: bool) -> str:
+        """c(ontinue) | r(ollback) | a(bort) | s(kip checks), from the pause prompt or on_failure."""
+        pause, on_failure = self.config.pause, self.config.on_failure
+        if pause == "each" or (failed and (pause == "on_failure" or on_failure == "pause")):
+            return self._ask(name, result, failed)
+        if not failed:
+            return "c"
+        return {"rollback": "r", "abort": "a", "continue": "c"}[on_failure]
+
+    def _ask(self, name: str, result: CheckResult, failed: bool) -> str:
+        default = {"rollback": "r", "abort": "a", "continue": "c", "pause": "a"}[self.config.on_failure]
+        question = f"{name} {'FAILED its checks' if failed else 'deployed; checks ' + result.status}. Next?"
+        while True:
+            choice = self.ctx.prompter.choose(question, CHOICES, default_on_yes=default if failed else "c")
+            if choice != "l":
+                return choice
+            for line in result.log_lines or ["(no log lines in the window)"]:
+                self.ctx.ui.line(f"    {line}")
+
+    def _act(self, name: str, decision: str, good: Entry | None, result: CheckResult) -> StepOutcome | None:
+        if decision == "s":
+            self.skip_checks = True
+        if decision in {"c", "s"}:
+            return None
+        if decision == "a":
+            raise (StoppedByHuman if self.ctx.prompter.interactive and not self.ctx.options.yes
+                   else StepFailed)(f"stopped after {name}: {'; '.join(result.reasons) or 'aborted'}; "
+                                    f"later functions were not deployed")
+        if good is None:
+            raise StepFailed(f"{name} failed and the ledger has no earlier good deploy to roll back to; "
+                             "the new version stays live: fix forward, or `orchestrator rollback "
+                             f"{name} --env {self.ctx.env_name} --to <commit>`")
+        rollback_function(self.ctx, name, good.git_commit, checks=self.config.checks,
+                          reason="; ".join(result.reasons) or "chosen at the pause")
+        remaining = self.config.names[self.config.names.index(name) + 1:]
+        return StepOutcome("rolled_back", f"{name} rolled back to {good.git_commit[:12]}; not deployed: "
+                           f"{', '.join(remaining) or 'none'}", {"functions": self.done, "rolled_back": name})
