@@ -1,0 +1,328 @@
+"""Locks and table rewrites: statements that block reads or writes on a busy table.
+
+Background: https://www.postgresql.org/docs/current/explicit-locking.html and
+https://supabase.com/docs/guides/database/postgres/indexes (build indexes concurrently).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from orchestrator.lint.nodes import func_names, location, qualified, strings, type_name, walk
+from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, new_column, new_table, on, rule
+from orchestrator.lint.sqlfile import Stmt
+
+CONCURRENT_INDEX = rule(
+    "require-concurrent-index", "error", "locks", "CREATE INDEX without CONCURRENTLY on an existing table",
+    why="A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE "
+        "on the table waits until the index is built.",
+    fix="Use CREATE INDEX CONCURRENTLY in a migration file of its own (it cannot run in a transaction).",
+    bad="create index orders_user_id_idx on orders (user_id);",
+    good="create index concurrently if not exists orders_user_id_idx on orders (user_id);")
+
+CONCURRENT_DROP = rule(
+    "require-concurrent-index-drop", "error", "locks", "DROP INDEX without CONCURRENTLY",
+    why="DROP INDEX takes an ACCESS EXCLUSIVE lock on the table: it waits behind every running query "
+        "and blocks all reads and writes behind it.",
+    fix="Use DROP INDEX CONCURRENTLY in a migration file of its own.",
+    bad="drop index orders_user_id_idx;",
+    good="drop index concurrently if exists orders_user_id_idx;")
+
+REQUIRED_COLUMN = rule(
+    "adding-required-column", "error", "locks", "ADD COLUMN ... NOT NULL without a DEFAULT",
+    why="On a table with rows this fails outright (existing rows would hold NULL), and old app "
+        "versions that do not send the column start failing once it succeeds.",
+    fix="Add the column with a DEFAULT, or add it nullable, backfill, then enforce NOT NULL safely.",
+    bad="alter table orders add column status text not null;",
+    good="alter table orders add column status text not null default 'new';")
+
+VOLATILE_DEFAULT = rule(
+    "volatile-default", "error", "locks", "ADD COLUMN with a volatile DEFAULT rewrites the table",
+    why="Since Postgres 11 a constant DEFAULT is free, but a volatile one (random(), gen_random_uuid(), "
+        "clock_timestamp(), nextval(), serial types) is evaluated per row: the whole table is rewritten "
+        "under an ACCESS EXCLUSIVE lock.",
+    fix="Add the column without a default, set the default for new rows, then backfill in batches.",
+    bad="alter table orders add column token uuid default gen_random_uuid();",
+    good="alter table orders add column token uuid;\n"
+         "alter table orders alter column token set default gen_random_uuid();\n"
+         "-- backfill in batches: update orders set token = gen_random_uuid() where id between ... ;")
+
+SET_NOT_NULL = rule(
+    "set-not-null", "error", "locks", "SET NOT NULL on an existing column",
+    why="SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock to check for NULLs.",
+    fix="Add a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it in a later migration, then "
+        "SET NOT NULL (Postgres 12+ skips the scan) and drop the check.",
+    bad="alter table orders alter column status set not null;",
+    good="alter table orders add constraint orders_status_not_null check (status is not null) not valid;\n"
+         "-- next migration:\n"
+         "alter table orders validate constraint orders_status_not_null;\n"
+         "alter table orders alter column status set not null;\n"
+         "alter table orders drop constraint orders_status_not_null;")
+
+NOT_VALID = rule(
+    "constraint-missing-not-valid", "error", "locks", "ADD CHECK / FOREIGN KEY without NOT VALID",
+    why="Adding a CHECK or FOREIGN KEY validates every existing row while holding a lock that blocks "
+        "writes (for a foreign key, on both tables).",
+    fix="Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later migration (it takes a "
+        "weaker lock that lets reads and writes continue).",
+    bad="alter table orders add constraint orders_user_fk foreign key (user_id) references users (id);",
+    good="alter table orders add constraint orders_user_fk foreign key (user_id) references users (id) "
+         "not valid;\n-- next migration:\nalter table orders validate constraint orders_user_fk;")
+
+VALIDATE_SAME_FILE = rule(
+    "validate-in-same-file", "warning", "locks", "VALIDATE CONSTRAINT in the file that added it NOT VALID",
+    why="A migration file runs in one transaction, so the lock taken by ADD CONSTRAINT is still held "
+        "while VALIDATE scans the table: NOT VALID buys nothing.",
+    fix="Move VALIDATE CONSTRAINT to a later migration file.",
+    bad="alter table orders add constraint c check (total >= 0) not valid;\n"
+        "alter table orders validate constraint c;",
+    good="alter table orders add constraint c check (total >= 0) not valid;\n"
+         "-- next migration:\nalter table orders validate constraint c;")
+
+UNIQUE_EXISTING = rule(
+    "unique-on-existing-table", "error", "locks", "ADD UNIQUE / PRIMARY KEY on an existing table",
+    why="Adding a UNIQUE or PRIMARY KEY constraint builds its index under an ACCESS EXCLUSIVE lock: "
+        "no reads or writes until the build ends.",
+    fix="Build the unique index CONCURRENTLY first, then attach it with ADD CONSTRAINT ... USING INDEX.",
+    bad="alter table users add constraint users_email_key unique (email);",
+    good="create unique index concurrently users_email_key on users (email);\n"
+         "-- next migration:\nalter table users add constraint users_email_key unique using index users_email_key;")
+
+COLUMN_TYPE = rule(
+    "changing-column-type", "error", "locks", "ALTER COLUMN TYPE that is not binary-coercible",
+    why="Unless the new type is binary-coercible (varchar(n) to text or a longer varchar, numeric to a "
+        "wider numeric), Postgres rewrites the table and its indexes under an ACCESS EXCLUSIVE lock.",
+    fix="Add a new column, backfill it in batches, switch readers and writers, then drop the old one.",
+    bad="alter table orders alter column total type numeric(12,2);  -- total was integer",
+    good="alter table orders alter column note type text;  -- note was varchar(200)")
+
+LOCK_TIMEOUT = rule(
+    "require-lock-timeout", "warning", "locks", "lock-taking statement without lock_timeout set before it",
+    why="A statement waiting for a lock queues every later query on the table behind it; without "
+        "lock_timeout a long-running query elsewhere turns the migration into an outage.",
+    fix="Start the migration with SET lock_timeout = '5s'; (retry the migration if it times out).",
+    bad="alter table orders add column note text;",
+    good="set lock_timeout = '5s';\nalter table orders add column note text;")
+
+VOLATILE_FUNCS = frozenset({
+    "random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
+    "uuidv4", "uuidv7", "clock_timestamp", "timeofday", "nextval", "txid_current", "gen_random_bytes",
+    "statement_timestamp", "random_normal"})
+SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
+_VERBS = {"AlterTableStmt": "ALTER TABLE", "IndexStmt": "CREATE INDEX", "CreateTrigStmt": "CREATE TRIGGER",
+          "CreatePolicyStmt": "CREATE POLICY", "AlterPolicyStmt": "ALTER POLICY", "RenameStmt": "RENAME"}
+LOCKING_DROPS = frozenset({"OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_MATVIEW", "OBJECT_TRIGGER", "OBJECT_POLICY"})
+
+
+def _column_constraints(coldef: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["Constraint"]["contype"]: c["Constraint"] for c in coldef.get("constraints", ()) if "Constraint" in c}
+
+
+@on("IndexStmt")
+def concurrent_index(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    if not stmt.body.get("concurrent"):
+        table = qualified(stmt.body.get("relation"))
+        text = ctx.sql.text(stmt)
+        rewrite = re.sub(r"(?i)^create(\s+unique)?\s+index\s+", lambda m: f"create{m.group(1) or ''} index "
+                         "concurrently ", text, count=1) + ";  -- in a file of its own"
+        yield Hit(CONCURRENT_INDEX, stmt.start, f"index on {table} built without CONCURRENTLY blocks writes",
+                  rewrite, (new_table(table),))
+
+
+@on("DropStmt")
+def concurrent_drop(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    if stmt.body.get("removeType") == "OBJECT_INDEX" and not stmt.body.get("concurrent"):
+        text = ctx.sql.text(stmt)
+        rewrite = re.sub(r"(?i)^drop\s+index\s+", "drop index concurrently ", text, count=1) + ";"
+        yield Hit(CONCURRENT_DROP, stmt.start, "DROP INDEX without CONCURRENTLY locks the table", rewrite)
+
+
+@on("AlterTableStmt")
+def add_column(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    table = qualified(stmt.body.get("relation"))
+    for cmd in cmds(stmt):
+        if cmd.get("subtype") != "AT_AddColumn" or "ColumnDef" not in cmd.get("def", {}):
+            continue
+        col = cmd["def"]["ColumnDef"]
+        cons = _column_constraints(col)
+        where = location(col, stmt.start)
+        yield from _required(table, col, cons, where)
+        yield from _volatile(table, col, cons, where, ctx.cfg.pg_version)
+
+
+def _required(table: str, col: dict[str, Any], cons: dict[str, Any], where: int) -> Iterator[Hit]:
+    implicit = {"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"} & cons.keys()
+    if "CONSTR_NOTNULL" in cons and not implicit and type_name(col.get("typeName"))[0] not in SERIAL_TYPES:
+        yield Hit(REQUIRED_COLUMN, where, f"column {col.get('colname')} is NOT NULL without a DEFAULT",
+                  unless=(new_table(table),))
+
+
+def _volatile(table: str, col: dict[str, Any], cons: dict[str, Any], where: int, pg_version: int) -> Iterator[Hit]:
+    default = cons.get("CONSTR_DEFAULT")
+    called = set(func_names(default.get("raw_expr"))) if default else set()
+    volatile = sorted(called & VOLATILE_FUNCS)
+    if type_name(col.get("typeName"))[0] in SERIAL_TYPES:
+        volatile.append("a serial type (nextval)")
+    elif default and pg_version < 11 and not volatile:
+        volatile.append("any DEFAULT before Postgres 11")
+    if volatile:
+        yield Hit(VOLATILE_DEFAULT, where, f"default of column {col.get('colname')} uses {', '.join(volatile)}: "
+                  "the table is rewritten", unless=(new_table(table),))
+
+
+@on("AlterTableStmt")
+def set_not_null(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    table = qualified(stmt.body.get("relation"))
+    for cmd in cmds(stmt):
+        if cmd.get("subtype") == "AT_SetNotNull":
+            name = cmd.get("name", "")
+            rewrite = (f"alter table {table} add constraint {name}_not_null check ({name} is not null) not valid;\n"
+                       f"-- next migration:\nalter table {table} validate constraint {name}_not_null;\n"
+                       f"alter table {table} alter column {name} set not null;")
+            yield Hit(SET_NOT_NULL, stmt.start, f"SET NOT NULL on {table}.{name} scans the table under an "
+                      "ACCESS EXCLUSIVE lock", rewrite,
+                      (new_table(table), new_column(table, name), Unless(f"notnull-check:{table}.{name}")))
+
+
+@on("AlterTableStmt")
+def add_constraint(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    table = qualified(stmt.body.get("relation"))
+    for cmd in cmds(stmt):
+        con = cmd.get("def", {}).get("Constraint") if cmd.get("subtype") == "AT_AddConstraint" else None
+        if con is None:
+            continue
+        where = location(con, stmt.start)
+        kind = con.get("contype")
+        if kind in ("CONSTR_CHECK", "CONSTR_FOREIGN") and not con.get("skip_validation"):
+            yield Hit(NOT_VALID, where, f"constraint {con.get('conname', '')} validates every row while "
+                      "blocking writes", ctx.sql.text(stmt) + " not valid;", (new_table(table),))
+        if kind in ("CONSTR_UNIQUE", "CONSTR_PRIMARY") and not con.get("indexname"):
+            yield Hit(UNIQUE_EXISTING, where, f"{'UNIQUE' if kind == 'CONSTR_UNIQUE' else 'PRIMARY KEY'} "
+                      f"on {table} builds its index under an ACCESS EXCLUSIVE lock",
+                      _unique_rewrite(table, con), (new_table(table),))
+
+
+def _unique_rewrite(table: str, con: dict[str, Any]) -> str:
+    cols = ", ".join(strings(con.get("keys")))
+    name = con.get("conname") or f"{table.split('.')[-1]}_{'_'.join(strings(con.get('keys')))}_key"
+    kind = "unique" if con.get("contype") == "CONSTR_UNIQUE" else "primary key"
+    return (f"create unique index concurrently {name} on {table} ({cols});\n"
+            f"-- next migration:\nalter table {table} add constraint {name} {kind} using index {name};")
+
+
+@on("AlterTableStmt")
+def validate_same_file(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    table = qualified(stmt.body.get("relation"))
+    added: set[str] = ctx.scratch.setdefault("not_valid", set())
+    for cmd in cmds(stmt):
+        con = cmd.get("def", {}).get("Constraint", {})
+        if cmd.get("subtype") == "AT_AddConstraint" and con.get("skip_validation"):
+            added.add(f"{table}.{con.get('conname', '')}")
+        elif cmd.get("subtype") == "AT_ValidateConstraint" and f"{table}.{cmd.get('name')}" in added:
+            yield Hit(VALIDATE_SAME_FILE, stmt.start, f"constraint {cmd.get('name')} is validated in the "
+                      "transaction that added it NOT VALID")
+
+
+@on("AlterTableStmt")
+def column_type(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    table = qualified(stmt.body.get("relation"))
+    for cmd in cmds(stmt):
+        if cmd.get("subtype") != "AT_AlterColumnType":
+            continue
+        name = cmd.get("name", "")
+        target = canonical_type(cmd.get("def", {}).get("ColumnDef", {}).get("typeName"))
+        yield Hit(COLUMN_TYPE, location(cmd.get("def", {}).get("ColumnDef", {}), stmt.start),
+                  f"changing {table}.{name} to {target} rewrites the table unless the old type is "
+                  "binary-coercible to it",
+                  unless=(new_table(table), new_column(table, name),
+                          Unless(f"coltype:{table}.{name}", "before", f"coercible:{target}")))
+
+
+def canonical_type(tn: dict[str, Any] | None) -> str:
+    name, mods = type_name(tn)
+    aliases = {"int4": "integer", "int": "integer", "int8": "bigint", "int2": "smallint", "bpchar": "char",
+               "character varying": "varchar", "timestamp with time zone": "timestamptz"}
+    name = aliases.get(name, name)
+    return f"{name}({','.join(map(str, mods))})" if mods else name
+
+
+@on("AlterTableStmt", "IndexStmt", "DropStmt", "TruncateStmt", "RenameStmt", "CreateTrigStmt",
+    "CreatePolicyStmt", "AlterPolicyStmt", "VariableSetStmt", "SelectStmt")
+def lock_timeout(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    if not stmt.runs_now or ctx.scratch.get("lock_timeout_done"):
+        return
+    if _sets_lock_timeout(stmt, ctx):
+        ctx.scratch["lock_timeout_done"] = True
+        return
+    table = _locked_table(stmt)
+    if table is not None:
+        ctx.scratch["lock_timeout_done"] = True  # one finding per file is enough
+        unless = (new_table(table),) if table else ()
+        verb = _VERBS.get(stmt.kind, stmt.kind.removesuffix("Stmt").upper())
+        yield Hit(LOCK_TIMEOUT, stmt.start, f"{verb} takes a lock with no lock_timeout set before it", "set lock_timeout = '5s';\n" + ctx.sql.text(stmt) + ";", unless)
+
+
+def _sets_lock_timeout(stmt: Stmt, ctx: FileCtx) -> bool:
+    if stmt.kind == "VariableSetStmt":
+        args = stmt.body.get("args") or [{}]
+        value = args[0].get("A_Const", {})
+        zero = value.get("ival") == {} or value.get("sval", {}).get("sval") == "0"  # zero turns it off
+        return stmt.body.get("name") == "lock_timeout" and not zero
+    return stmt.kind == "SelectStmt" and "set_config" in set(func_names(stmt.body)) and \
+        "lock_timeout" in ctx.sql.text(stmt)
+
+
+def _locked_table(stmt: Stmt) -> str | None:
+    """The table a statement locks ("" when several or unknown), None when it takes no notable lock."""
+    body, kind = stmt.body, stmt.kind
+    if kind in ("AlterTableStmt", "CreateTrigStmt", "RenameStmt"):
+        return qualified(body.get("relation")) if body.get("relation") else ""
+    if kind == "IndexStmt":
+        return None if body.get("concurrent") else qualified(body.get("relation"))
+    if kind in ("CreatePolicyStmt", "AlterPolicyStmt"):
+        return qualified(body.get("table"))
+    if kind == "DropStmt":
+        return "" if body.get("removeType") in LOCKING_DROPS and not body.get("concurrent") else None
+    return "" if kind == "TruncateStmt" else None
+
+
+# facts: what earlier statements created, read by later `Unless` conditions ---------------------
+@facts("CreateStmt", "CreateTableAsStmt")
+def created_table(stmt: Stmt, ctx: FileCtx) -> None:
+    rel = stmt.body.get("relation") or stmt.body.get("into", {}).get("rel")
+    table = qualified(rel)
+    ctx.record(f"table:{table}")
+    for elt in stmt.body.get("tableElts", ()):
+        if "ColumnDef" in elt:
+            _record_column(ctx, table, elt["ColumnDef"])
+
+
+@facts("AlterTableStmt")
+def altered_table(stmt: Stmt, ctx: FileCtx) -> None:
+    table = qualified(stmt.body.get("relation"))
+    for cmd in cmds(stmt):
+        sub, node = cmd.get("subtype"), cmd.get("def", {})
+        if sub == "AT_AddColumn" and "ColumnDef" in node:
+            _record_column(ctx, table, node["ColumnDef"])
+        elif sub == "AT_AlterColumnType":
+            ctx.record(f"coltype:{table}.{cmd.get('name')}", canonical_type(node.get("ColumnDef", {}).get("typeName")))
+        elif sub == "AT_AddConstraint" and node.get("Constraint", {}).get("contype") == "CONSTR_CHECK":
+            for kind, test in walk(node["Constraint"].get("raw_expr")):
+                if kind == "NullTest" and test.get("nulltesttype") == "IS_NOT_NULL":
+                    cols = strings(test.get("arg", {}).get("ColumnRef", {}).get("fields"))
+                    ctx.record(f"notnull-check:{table}.{cols[-1] if cols else ''}")
+
+
+@facts("RenameStmt")
+def renamed(stmt: Stmt, ctx: FileCtx) -> None:
+    if stmt.body.get("renameType") == "OBJECT_TABLE":
+        schema = stmt.body.get("relation", {}).get("schemaname", "public")
+        ctx.record(f"table:{schema}.{stmt.body.get('newname')}")
+
+
+def _record_column(ctx: FileCtx, table: str, col: dict[str, Any]) -> None:
+    ctx.record(f"column:{table}.{col.get('colname')}")
+    ctx.record(f"coltype:{table}.{col.get('colname')}", canonical_type(col.get("typeName")))
+

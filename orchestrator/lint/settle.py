@@ -1,0 +1,64 @@
+"""Facts recorded per file (tables created, columns added, RLS enabled) and the conditions
+that read them across the whole, ordered migration set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from orchestrator.lint.rules import Unless
+
+_COERCIBLE_TO_TEXT = ("varchar", "text", "citext")
+
+
+class FactIndex:
+    """Answers `Unless` conditions for a finding in file number `idx`.
+
+    Scopes: `new` (earlier files among those being linted: tables they create are still empty),
+    `before` (any earlier file), `or_later` (this file or a later one), `anywhere`.
+    """
+
+    def __init__(self, events: Sequence[Sequence[tuple[str, str]]], chosen: Sequence[bool]) -> None:
+        self.chosen = list(chosen)
+        self.by_key: dict[str, list[tuple[int, str]]] = {}
+        for idx, file_events in enumerate(events):
+            for key, value in file_events:
+                self.by_key.setdefault(key, []).append((idx, value))
+
+    def holds(self, cond: Unless, idx: int) -> bool:
+        events = self.by_key.get(cond.key, ())
+        if cond.scope in ("new", "before"):
+            earlier = [v for i, v in events if i < idx and (cond.scope == "before" or self.chosen[i])]
+            return bool(earlier) and self.test(cond.test, earlier[-1])
+        if cond.scope == "or_later":
+            return any(self.test(cond.test, v) for i, v in events if i >= idx)
+        return any(self.test(cond.test, v) for _, v in events)
+
+    @staticmethod
+    def test(test: str, value: str) -> bool:
+        kind, _, arg = test.partition(":")
+        if kind == "eq":
+            return value == arg
+        if kind == "coercible":
+            return binary_coercible(value, arg)
+        return True
+
+
+def binary_coercible(old: str, new: str) -> bool:
+    """Whether ALTER COLUMN TYPE old -> new skips the table rewrite (canonical names from locks.py)."""
+    if old == new:
+        return True
+    old_name, old_mods = _split(old)
+    new_name, new_mods = _split(new)
+    if new_name in ("text", "citext") or (new_name == "varchar" and not new_mods):
+        return old_name in _COERCIBLE_TO_TEXT
+    if new_name in ("varchar", "varbit") and old_name == new_name:
+        return bool(old_mods) and old_mods[0] <= new_mods[0]
+    if new_name == "numeric" and old_name == "numeric":
+        return not new_mods or (len(old_mods) == len(new_mods) == 2 and old_mods[1] == new_mods[1]
+                                and old_mods[0] <= new_mods[0])
+    return (old_name, new_name) == ("cidr", "inet")
+
+
+def _split(canonical: str) -> tuple[str, list[int]]:
+    name, _, mods = canonical.partition("(")
+    return name, [int(m) for m in mods.rstrip(")").split(",") if m.strip().isdigit()]

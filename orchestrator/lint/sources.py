@@ -1,0 +1,46 @@
+"""Which files to lint: expand paths, pick pending ones, or the ones changed since a git ref.
+
+Nothing here imports pglast, so the CLI and the playbook can use it at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from orchestrator.errors import InputError
+from orchestrator.lint.rules.files import NAME_RE, version_of
+
+
+def expand(paths: Sequence[Path]) -> list[Path]:
+    """Files as given, folders as their `*.sql` files (not recursive, like the CLI), sorted by name."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            found.update(dict.fromkeys(sorted(path.glob("*.sql"))))
+        elif path.is_file():
+            found[path] = None
+        else:
+            raise InputError(f"{path}: no such file or directory; pass migration files or a folder")
+    return sorted(found, key=_order)
+
+
+def _order(path: Path) -> tuple[int, str]:
+    m = NAME_RE.match(path.name)
+    return (0, m.group(1).zfill(32) + path.name) if m else (1, path.name)
+
+
+def filter_pending(files: Sequence[Path], applied_versions: Iterable[str]) -> list[Path]:
+    """The files whose version an environment has not applied yet (misnamed files stay: lint them)."""
+    done = set(applied_versions)
+    return [p for p in files if version_of(p) not in done]
+
+
+def changed_since(ref: str, paths: Sequence[Path], cwd: Path) -> set[Path]:
+    """Files under `paths` added or changed since git `ref` (commits, staged, unstaged, untracked)."""
+    from orchestrator.adapters.git import Git  # the project's one git chokepoint
+
+    git = Git.at(cwd)
+    top = git.top.resolve()
+    rel = [str((cwd / p).resolve().relative_to(top)) for p in paths]
+    return {(top / name).resolve() for name in git.changed_files(ref, rel)}

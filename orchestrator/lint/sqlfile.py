@@ -1,0 +1,205 @@
+"""One migration file parsed once: its statements (and those inside PL/pgSQL bodies), positions
+and ignore comments.
+
+Offsets are byte offsets into the UTF-8 file, as libpg_query reports them; `pos()` turns them
+into 1-based line and character column. Statements inside `CREATE FUNCTION ... LANGUAGE plpgsql`
+and `DO` bodies are reparsed with `parse_plpgsql_json` and placed at their real line in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pglast import parser as pg
+
+from orchestrator.lint.nodes import Node, def_elems, walk
+
+_TRIVIA = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_IGNORE = re.compile(rb"--[ \t]*orchestrator-lint:[ \t]*(ignore-file|ignore)\b([^\n]*)")
+_DOLLAR_TAG = re.compile(rb"\$[A-Za-z_0-9]*\$")
+
+
+@dataclass
+class Stmt:
+    """One statement. `runs_now` is False inside function bodies (they run when called)."""
+
+    kind: str
+    body: Node
+    start: int
+    end: int
+    index: int
+    parent: int | None = None
+    runs_now: bool = True
+    ignores: set[str] = field(default_factory=set)
+
+    @property
+    def nested(self) -> bool:
+        return self.parent is not None
+
+
+@dataclass(frozen=True)
+class IgnoreComment:
+    offset: int
+    file_level: bool
+    rules: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    offset: int
+    message: str
+
+
+class SqlFile:
+    """A parsed migration file. `stmts` lists top-level statements, each followed by its nested ones."""
+
+    def __init__(self, path: Path, display: str, data: bytes) -> None:
+        self.path, self.display, self.data = path, display, data
+        self.line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+        self.stmts: list[Stmt] = []
+        self.errors: list[SyntaxProblem] = []
+        self.comments = _ignore_comments(data)
+        self.file_ignores = {r for c in self.comments if c.file_level for r in c.rules}
+
+    # positions -------------------------------------------------------------------------------
+    def pos(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column in characters) of a byte offset."""
+        idx = bisect_right(self.line_starts, max(offset, 0)) - 1
+        start = self.line_starts[idx]
+        col = len(self.data[start:offset].decode("utf-8", "replace")) + 1
+        return idx + 1, col
+
+    def line_text(self, line: int) -> str:
+        start = self.line_starts[line - 1]
+        end = self.line_starts[line] - 1 if line < len(self.line_starts) else len(self.data)
+        return self.data[start:end].decode("utf-8", "replace").rstrip("\r")
+
+    def text(self, stmt: Stmt) -> str:
+        return self.data[stmt.start:stmt.end].decode("utf-8", "replace")
+
+    def children(self, stmt: Stmt) -> list[Stmt]:
+        return [s for s in self.stmts if s.parent == stmt.index]
+
+    @property
+    def top_level(self) -> list[Stmt]:
+        return [s for s in self.stmts if s.parent is None]
+
+
+def load(path: Path, display: str) -> SqlFile:
+    """Read and parse a file; syntax errors land in `errors`, never raise."""
+    sql = SqlFile(path, display, path.read_bytes())
+    try:
+        tree = json.loads(pg.parse_sql_json(sql.data.decode("utf-8")))
+    except UnicodeDecodeError as exc:
+        sql.errors.append(SyntaxProblem(exc.start, "file is not valid UTF-8"))
+        return sql
+    except pg.ParseError as exc:
+        sql.errors.append(SyntaxProblem(_char_to_byte(sql.data, exc.args[1] or 0), str(exc.args[0])))
+        return sql
+    for raw in tree.get("stmts", ()):
+        _add_statement(sql, raw, 0, len(sql.data), None, True)
+    _attach_ignores(sql)
+    return sql
+
+
+def _char_to_byte(data: bytes, char_offset: int) -> int:
+    return len(data.decode("utf-8", "replace")[:char_offset].encode("utf-8"))
+
+
+def _add_statement(sql: SqlFile, raw: Node, base: int, limit: int, parent: int | None, runs_now: bool) -> None:
+    lead = base + raw.get("stmt_location", 0)
+    length = raw.get("stmt_len", 0)
+    end = lead + length if length else limit
+    trivia = _TRIVIA.match(sql.data, lead, end)
+    start = trivia.end() if trivia else lead
+    ((kind, body),) = raw["stmt"].items()
+    stmt = Stmt(kind, body, start, end, len(sql.stmts), parent, runs_now)
+    sql.stmts.append(stmt)
+    if parent is None and kind in ("CreateFunctionStmt", "DoStmt"):
+        _add_plpgsql(sql, stmt)
+
+
+# PL/pgSQL bodies ---------------------------------------------------------------------------
+def _add_plpgsql(sql: SqlFile, stmt: Stmt) -> None:
+    opts = def_elems(stmt.body.get("options") or stmt.body.get("args"))
+    lang = opts.get("language", {}).get("arg", {}).get("String", {}).get("sval", "plpgsql")
+    body = opts.get("as")
+    if lang.lower() != "plpgsql" or body is None or body.get("arg_location", -1) < 0:
+        return
+    try:
+        tree = json.loads(pg.parse_plpgsql_json(sql.text(stmt)))
+    except pg.ParseError as exc:
+        sql.errors.append(SyntaxProblem(stmt.start, f"in PL/pgSQL body: {exc.args[0]}"))
+        return
+    body_start = _body_start(sql.data, body["arg_location"])
+    first_line = sql.pos(body_start)[0]
+    for kind, node in walk(tree):
+        if kind == "PLpgSQL_stmt_execsql":
+            query = node.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query", "")
+            line = first_line + int(node.get("lineno", 1)) - 1
+            _add_embedded(sql, stmt, query, line)
+
+
+def _body_start(data: bytes, arg_location: int) -> int:
+    tag = _DOLLAR_TAG.match(data, arg_location)
+    return tag.end() if tag else arg_location + 1
+
+
+def _add_embedded(sql: SqlFile, parent: Stmt, query: str, line: int) -> None:
+    line_start = sql.line_starts[min(line, len(sql.line_starts)) - 1]
+    found = sql.data.find(query.encode("utf-8"), line_start, parent.end)
+    base = found if found >= 0 else line_start
+    try:
+        tree = json.loads(pg.parse_sql_json(query))
+    except pg.ParseError:
+        return  # PL/pgSQL accepted it; nothing more to check
+    limit = base + len(query.encode("utf-8")) if found >= 0 else parent.end
+    for raw in tree.get("stmts", ()):
+        if found < 0:
+            raw = {**raw, "stmt_location": 0, "stmt_len": 0}
+        _add_statement(sql, raw, base, limit, parent.index, parent.kind == "DoStmt")
+
+
+# ignore comments ---------------------------------------------------------------------------
+def _ignore_comments(data: bytes) -> list[IgnoreComment]:
+    found = []
+    for m in _IGNORE.finditer(data):
+        rest = m.group(2).decode("utf-8", "replace")
+        ids, _, reason = rest.partition("--")
+        rules = tuple(r for r in re.split(r"[,\s]+", ids.strip()) if r)
+        found.append(IgnoreComment(m.start(), m.group(1) == b"ignore-file", rules, reason.strip()))
+    return found
+
+
+def _attach_ignores(sql: SqlFile) -> None:
+    for comment in sql.comments:
+        if comment.file_level:
+            continue
+        target = _comment_target(sql, comment.offset)
+        if target is not None:
+            target.ignores.update(comment.rules)
+    for stmt in sql.stmts:
+        if stmt.parent is not None:
+            stmt.ignores |= sql.stmts[stmt.parent].ignores
+
+
+def _comment_target(sql: SqlFile, offset: int) -> Stmt | None:
+    """The statement a comment speaks about: the one it sits in (innermost following nested
+    statement first), the one ending earlier on its line, else the next one."""
+    tops = sql.top_level
+    for top in tops:
+        if top.start <= offset < top.end:
+            inner = [s for s in sql.children(top) if s.start > offset]
+            return inner[0] if inner else top
+    line = sql.pos(offset)[0]
+    before = [t for t in tops if t.end <= offset]
+    if before and sql.pos(before[-1].end)[0] == line:
+        return before[-1]
+    after = [t for t in tops if t.start > offset]
+    return after[0] if after else None
+
