@@ -1,0 +1,233 @@
+"""LocalTarget: a throwaway Postgres, the Management API simulator and the functions gateway.
+
+`start()` runs everything detached (Postgres via pg_ctl, the simulator in its own session) and
+writes `target.json` into the state dir, so another process can `attach()` and `stop()` it.
+Processes are stopped by the pids we recorded, never by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from orchestrator.adapters.cli_profile import write_profile
+from orchestrator.local.client import SimClient
+from orchestrator.local.postgres import PostgresCluster
+from orchestrator.tools import REPO_ROOT
+
+START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What target.json records (no secrets: the token lives in settings.json, mode 0600)."""
+
+    project_ref: str
+    api_url: str
+    functions_url: str
+    db_port: int
+    simulator_pid: int
+    postgres_pid: int
+    profile: str
+
+
+def _ref() -> str:
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(20))
+
+
+def _settings(ref: str, pg: PostgresCluster) -> dict[str, Any]:
+    return {"project_ref": ref, "access_token": "sbp_" + secrets.token_hex(20),
+            "anon_key": "sb_publishable_" + secrets.token_urlsafe(24),
+            "service_role_key": "sb_secret_" + secrets.token_urlsafe(24),
+            "db_url": pg.url(), "db_port": pg.port, "functions_url": ""}
+
+
+class LocalTarget:
+    def __init__(self, state_dir: Path | None = None, *, rate_limit: int = 120, rate_window: float = 60.0) -> None:
+        self._owns_dir = state_dir is None
+        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="orch-local-"))
+        self.rate_limit, self.rate_window = rate_limit, rate_window
+        self.info: TargetInfo | None = None
+        self.settings: dict[str, Any] = {}
+        self._client: SimClient | None = None
+
+    def __repr__(self) -> str:
+        return f"LocalTarget({self.state_dir})"
+
+    # -- what callers use ---------------------------------------------------------------------
+
+    @property
+    def project_ref(self) -> str:
+        return str(self.settings["project_ref"])
+
+    @property
+    def access_token(self) -> str:
+        return str(self.settings["access_token"])
+
+    @property
+    def anon_key(self) -> str:
+        return str(self.settings["anon_key"])
+
+    @property
+    def service_role_key(self) -> str:
+        return str(self.settings["service_role_key"])
+
+    @property
+    def db_url(self) -> str:
+        return str(self.settings["db_url"])
+
+    @property
+    def api_url(self) -> str:
+        return self._info.api_url
+
+    @property
+    def functions_url(self) -> str:
+        return self._info.functions_url
+
+    @property
+    def profile_path(self) -> Path:
+        """The SUPABASE_PROFILE file that sends the supabase CLI to the simulator."""
+        return Path(self._info.profile)
+
+    @property
+    def client(self) -> SimClient:
+        if self._client is None:
+            self._client = SimClient(self.api_url, self.access_token)
+        return self._client
+
+    def cli_env(self) -> dict[str, str]:
+        """Environment for running the real supabase CLI against this target."""
+        return {"SUPABASE_ACCESS_TOKEN": self.access_token, "SUPABASE_PROFILE": str(self.profile_path)}
+
+    @property
+    def _info(self) -> TargetInfo:
+        if self.info is None:
+            raise RuntimeError("the local target is not running (call start() or attach())")
+        return self.info
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        pg = PostgresCluster(base_dir=self.state_dir / "postgres").start()
+        try:
+            self.settings = _settings(_ref(), pg)
+            self._write_private("settings.json", self.settings)
+            self.info = self._start_simulator(pg)
+        except BaseException:
+            pg.stop(remove=False)
+            raise
+        (self.state_dir / "target.json").write_text(json.dumps(asdict(self.info), indent=1))
+        return self
+
+    @classmethod
+    def attach(cls, state_dir: Path) -> LocalTarget:
+        """A handle on a target started by another process (`orchestrator local up`)."""
+        target = cls(state_dir)
+        target._owns_dir = False
+        target.settings = json.loads((state_dir / "settings.json").read_text())
+        target.info = TargetInfo(**json.loads((state_dir / "target.json").read_text()))
+        return target
+
+    def stop(self, keep: bool = False) -> None:
+        """Stop what we started (by pid); remove the state dir unless keep."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.info is not None:
+            _terminate(self.info.simulator_pid, "orchestrator.local.simulator")
+            self._reap_workers()
+            pg = PostgresCluster(base_dir=self.state_dir / "postgres", pid=self.info.postgres_pid)
+            pg.stop(remove=False)
+            self.info = None
+        if not keep:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def running(self) -> dict[str, bool]:
+        info = self._info
+        return {"simulator": _alive(info.simulator_pid, "orchestrator.local.simulator"),
+                "postgres": _alive(info.postgres_pid, "postgres")}
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop(keep=not self._owns_dir and self.state_dir.exists())
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _write_private(self, name: str, data: dict[str, Any]) -> Path:
+        path = self.state_dir / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(data, out)
+        return path
+
+    def _start_simulator(self, pg: PostgresCluster) -> TargetInfo:
+        ready = self.state_dir / "ready.json"
+        ready.unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "orchestrator.local.simulator", "--state-dir", str(self.state_dir / "sim"),
+                "--settings", str(self.state_dir / "settings.json"), "--ready-file", str(ready),
+                "--rate-limit", str(self.rate_limit), "--rate-window", str(self.rate_window)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT),
+                                                                          os.environ.get("PYTHONPATH")]))}
+        with (self.state_dir / "simulator.log").open("ab") as log:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                                    cwd=self.state_dir, start_new_session=True)
+        ports = self._wait_ready(proc, ready)
+        api_url = f"http://127.0.0.1:{ports['api_port']}"
+        profile = write_profile(self.state_dir, api_url=api_url, project_host="localhost", name="local")
+        return TargetInfo(self.project_ref, api_url, f"http://127.0.0.1:{ports['gateway_port']}/functions/v1",
+                          pg.port, proc.pid, pg.pid, str(profile))
+
+    def _wait_ready(self, proc: subprocess.Popen[bytes], ready: Path) -> dict[str, int]:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ready.exists() or not ready.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                _terminate(proc.pid, "orchestrator.local.simulator")
+                tail = (self.state_dir / "simulator.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the simulator did not start (exit {proc.poll()}):\n{tail}")
+            time.sleep(0.02)
+        return dict(json.loads(ready.read_text()))
+
+    def _reap_workers(self) -> None:
+        """Deno workers left behind if the simulator died without stopping them."""
+        for pid_file in (self.state_dir / "sim" / "runtime" / "pids").glob("[0-9]*"):
+            _terminate(int(pid_file.name), "deno")
+            pid_file.unlink(missing_ok=True)
+
+
+def _alive(pid: int, marker: str) -> bool:
+    """True if pid runs and its command line mentions marker (guards against pid reuse)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return marker in cmdline and not Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
+
+
+def _terminate(pid: int, marker: str, timeout: float = 10.0) -> None:
+    if not _alive(pid, marker):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid, marker):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    try:  # our own child: collect its exit status so it leaves no zombie
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
