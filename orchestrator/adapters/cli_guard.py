@@ -106,6 +106,8 @@ def _split(tokens: Sequence[str]) -> tuple[list[tuple[str, str | None]], list[st
                     raise _refuse(name, "the flag has no value")
                 i += 1
                 value = tokens[i]
+                if value.startswith("-"):
+                    raise _refuse(name, f"its value looks like a flag ({value.split('=')[0]})")
             flags.append((name, value if (eq or name in _VALUE_FLAGS) else None))
         i += 1
     return flags, positionals

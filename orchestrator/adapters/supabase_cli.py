@@ -47,6 +47,7 @@ __all__ = ["CliResult", "SupabaseCli", "Target", "explain_push_error", "parse_dr
 _TAIL_LINES = 30
 _KILL_GRACE_S = 5.0
 _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REF = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _QUIET_ENV = {"SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1", "NO_COLOR": "1"}
 
 
@@ -209,14 +210,15 @@ class SupabaseCli:
             url = _split_db_url(target.db_url)[0]
             return [f"--remote={url}"] if self.is_v3 else [f"--db-url={url}"]
         if target.project_ref:
-            return [f"--remote={target.project_ref}"] if self.is_v3 else [f"--project-ref={target.project_ref}"]
+            return self.api_target_args(target)
         return ["--remote"] if self.is_v3 else ["--linked"]
 
     def api_target_args(self, target: Target) -> list[str]:
         """Where API commands go: the project, or (no ref) the linked project."""
         if not target.project_ref:
             return []
-        return [f"--remote={target.project_ref}"] if self.is_v3 else [f"--project-ref={target.project_ref}"]
+        ref = _checked_ref(target.project_ref)
+        return [f"--remote={ref}"] if self.is_v3 else [f"--project-ref={ref}"]
 
     def db_push_args(self, target: Target, *, dry_run: bool = False, include_all: bool = False) -> list[str]:
         flags = ["--dry-run"] * dry_run + ["--include-all"] * include_all
@@ -263,7 +265,8 @@ class SupabaseCli:
         return self.run(args, target=target)
 
     def link(self, project_ref: str, target: Target | None = None) -> CliResult:
-        return self.run(["--yes", "link", "--project-ref", project_ref], target=target or Target(project_ref))
+        ref = _checked_ref(project_ref)
+        return self.run(["--yes", "link", "--project-ref", ref], target=target or Target(ref))
 
 
 def _wait_or_kill(proc: subprocess.Popen[bytes], timeout: float) -> bool:
@@ -284,6 +287,12 @@ def _wait_or_kill(proc: subprocess.Popen[bytes], timeout: float) -> bool:
                 continue
         proc.wait()
         return True
+
+
+def _checked_ref(ref: str) -> str:
+    if not _REF.match(ref):
+        raise InputError(f"{ref!r} is not a project ref (like `abcdefghijklmnopqrst`)")
+    return ref
 
 
 def _tail(result: CliResult) -> str:
