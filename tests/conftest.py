@@ -55,3 +55,8 @@ def git(repo: Path, *args: str) -> str:
 def git_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def supabase_v3() -> Path:
+    return supabase_binary(3)

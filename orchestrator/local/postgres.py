@@ -68,7 +68,8 @@ class PostgresCluster:
         return self.base_dir / "data"
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
+        # the throwaway server has no TLS; the CLI (pgx) must not try it
+        return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}?sslmode=disable"
 
     def start(self) -> "PostgresCluster":
         bin_dir = find_pg_bin()

@@ -6,6 +6,7 @@ history back: an exit code of 0 is not proof that every file was recorded.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import ClassVar
 
@@ -50,7 +51,9 @@ class MigrationsStep:
     def pending(self, config: MigrationsConfig, ctx: StepContext) -> list[str]:
         from orchestrator.adapters.supabase_cli import explain_push_error, parse_dry_run
 
-        result = ctx.cli.db_push(ctx.target(), dry_run=True, include_all=config.include_all)
+        cli = ctx.cli
+        result = cli.run(cli.db_push_args(ctx.target(), dry_run=True, include_all=config.include_all),
+                         target=ctx.target(), check=False)
         if result.returncode != 0:
             raise _push_failed(result.argv, result.returncode, result.stdout + result.stderr,
                                explain_push_error(result.stdout + result.stderr))
@@ -71,7 +74,8 @@ class MigrationsStep:
         from orchestrator.adapters.supabase_cli import explain_push_error
 
         with ctx.ui.status(f"db push: {len(pending)} migration(s)"):
-            result = ctx.cli.db_push(ctx.target(), include_all=config.include_all)
+            args = ctx.cli.db_push_args(ctx.target(), include_all=config.include_all)
+            result = ctx.cli.run(args, target=ctx.target(), check=False)
         recorded = self.recorded_versions(ctx)
         applied = [p for p in pending if version_of(p) in recorded]
         missing = [p for p in pending if version_of(p) not in recorded]
@@ -95,8 +99,25 @@ class MigrationsStep:
         return {str(row["version"]) for row in ctx.query(HISTORY_SQL)}
 
 
+def _error_lines(output: str) -> list[str]:
+    """The CLI's own error text: plain `ERROR:` lines, or the message of a JSON error document."""
+    lines = []
+    for line in output.splitlines():
+        if line.lstrip().startswith("{"):
+            try:
+                doc = json.loads(line[line.index("{"):])
+            except ValueError:
+                doc = None
+            if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
+                lines += str(doc["error"].get("message", "")).splitlines()
+                continue
+        if "ERROR" in line or "error" in line.lower():
+            lines.append(line.strip())
+    return [line for line in lines if line.strip()]
+
+
 def _push_failed(argv: list[str], code: int, output: str, hint: str | None) -> CommandFailed:
-    errors = [line.strip() for line in output.splitlines() if "ERROR" in line or "error" in line.lower()]
+    errors = _error_lines(output)
     tail = "\n".join(errors[-5:]) or "\n".join(output.strip().splitlines()[-8:])
     return CommandFailed(argv, code, tail, hint or "")
 
