@@ -93,3 +93,35 @@ def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `ru
 def schema() -> None:
     """Print the JSON Schema of the playbook format."""
     _dispatch("schema", False, True, None, "text", None)
+
+
+PlaybookOpt = Annotated[str | None, typer.Option("--playbook", "-p", help="Environment settings from this "
+                                                    "playbook (default: orchestrator.yaml, else the only one "
+                                                    "in playbooks/).")]
+
+
+@app.command()
+def rollback(function: Annotated[str, typer.Argument(help="The function to redeploy.")],
+             env: Annotated[str, typer.Option("--env", "-e", help="Environment.")],
+             to: Annotated[str, typer.Option("--to", help="A commit, tag or branch, or last-good (from the "
+                                                          "deploy ledger).")],
+             playbook: PlaybookOpt = None,
+             project_ref: Annotated[str | None, typer.Option(
+                 "--project-ref", help="No playbook at hand: this project (API URL from ORCHESTRATOR_API_URL)."
+             )] = None,
+             yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+             output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+    """Emergency: redeploy one function exactly as it was at an earlier commit."""
+    _dispatch("rollback", yes, non_interactive, env_file, output, playbook_dir, function=function, env=env, to=to,
+              playbook=playbook, project_ref=project_ref)
+
+
+@app.command()
+def history(function: Annotated[str | None, typer.Argument(help="Only this function.")] = None,
+            env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+            playbook: PlaybookOpt = None,
+            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+    """What was deployed where, from which commit, when, by whom, with what outcome."""
+    _dispatch("history", yes, non_interactive, env_file, output, playbook_dir, env=env, function=function,
+              playbook=playbook)

@@ -53,7 +53,7 @@ class Entry:
     run_id: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Entry":
+    def from_row(cls, row: dict[str, Any]) -> Entry:
         return cls(**{k: row.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
 
 
@@ -72,9 +72,12 @@ def lit(value: Any) -> str:
 class Ledger:
     query: Query
     environment: str
+    _ready: bool = False  # the table is known to exist: skip the DDL and the existence check
 
     def ensure(self) -> None:
-        self.query(SCHEMA_SQL)
+        if not self._ready:
+            self.query(SCHEMA_SQL)
+            self._ready = True
 
     def record(self, *, function: str, action: str, commit: str, content_hash: str, version: int | None,
                outcome: str, user: str, run_id: str | None, dirty: bool = False) -> None:
@@ -86,9 +89,11 @@ class Ledger:
                    f"values ({values})")
 
     def entries(self, function: str | None = None, limit: int = 200) -> list[Entry]:
-        exists = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present")
-        if not exists or not exists[0].get("present"):
-            return []
+        if not self._ready:  # reading must not create the schema (plan, history change nothing)
+            exists = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present")
+            if not exists or not exists[0].get("present"):
+                return []
+            self._ready = True
         where = f"environment = {lit(self.environment)}"
         if function:
             where += f" and function_name = {lit(function)}"

@@ -46,7 +46,8 @@ def _rel(ctx: StepContext) -> str:
 
 
 def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Checks | None = None,
-                      reason: str = "") -> RollbackResult:
+                      reason: str = "", confirm: bool = True) -> RollbackResult:
+    """Redeploy `name` from `commit`. `confirm=False` when a human (or on_failure) already chose it."""
     git, rel = ctx.git, _rel(ctx)
     sha = git.resolve(commit)
     info = git.commit_info(sha)
@@ -58,7 +59,8 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
         git.export_paths(sha, [rel + p for p in deploy_paths(name, shared)], root, missing_ok=True)
         paths = [rel + p for p in function_paths(name, shared)]
         _show(ctx, name, sha, info.author, str(info.date), info.subject, paths, reason)
-        ctx.prompter.confirm(f"Redeploy {name} from {sha[:12]} to {ctx.env_name}?", action="roll back")
+        if confirm:
+            ctx.prompter.confirm(f"Redeploy {name} from {sha[:12]} to {ctx.env_name}?", action="roll back")
         deployed = deploy_one(ctx, name, workdir=root / rel if rel else root)
         result = run_checks(ctx, name, deployed, checks) if checks else None
     failed = result is not None and result.failed(checks or Checks())

@@ -3,6 +3,7 @@ settle, smoke call, that function's logs. Shared by the functions step and `roll
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,20 +13,25 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from orchestrator.durations import Duration
-from orchestrator.errors import StepFailed
+from orchestrator.errors import CommandFailed, StepFailed
 from orchestrator.steps.base import StepConfig
 
 if TYPE_CHECKING:
     from orchestrator.adapters.management_api import FunctionInfo, LogRow
     from orchestrator.context import StepContext
 
-VERSION_POLL_S = 0.5
+VERSION_POLL_S = 0.2
 VERSION_WAIT_S = 30.0
+DEPLOY_ATTEMPTS = 4
+DEPLOY_BACKOFF_S = 1.0  # 1, 2, 4 s between attempts
+# The CLI retries a deploy's 429s itself but gives up at the first 5xx or dropped connection
+# ("unexpected deploy status 503"); those are worth another attempt, a bundling error is not.
+_TRANSIENT = re.compile(r"status:? (?:429|5\d\d)\b|connection (?:refused|reset)|\bEOF\b|timed? ?out", re.IGNORECASE)
 
 
 class LogsCheck(StepConfig):
-    window: Duration = Field(60.0, description="look back this far (never before the deploy)")
-    max_errors: int = Field(0, ge=0, description="error/fatal log lines and 5xx responses allowed")
+    window: Duration = Field(default=60.0, description="look back this far (never before the deploy)")
+    max_errors: int = Field(default=0, ge=0, description="error/fatal log lines and 5xx responses allowed")
 
 
 class SmokeCheck(StepConfig):
@@ -41,7 +47,7 @@ class Checks(StepConfig):
     settle: Duration = 5.0
     logs: LogsCheck | None = None
     smoke: SmokeCheck | None = None
-    inconclusive: Literal["pass", "fail"] = Field("pass", description="when the window had no log data")
+    inconclusive: Literal["pass", "fail"] = Field(default="pass", description="when the window had no log data")
 
 
 @dataclass
@@ -63,13 +69,43 @@ class Deployed:
 
 def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None) -> Deployed:
     """Deploy exactly one function and wait until the API shows a newer version."""
-    ref = ctx.env.project_ref
-    before = ctx.api.get_function(ref, name)
+    before = ctx.api.get_function(ctx.env.project_ref, name)
+    old = before.version if before else None
     started = datetime.now(UTC)
-    with ctx.ui.status(f"deploying {name}"):
-        ctx.cli.functions_deploy(name, ctx.target(), workdir=workdir)
-    info = _wait_for_new_version(ctx, name, before.version if before else None)
-    return Deployed(info, before.version if before else None, started)
+    _deploy_with_retries(ctx, name, workdir, old)
+    info = _wait_for_new_version(ctx, name, old)
+    return Deployed(info, old, started)
+
+
+def _deploy_with_retries(ctx: StepContext, name: str, workdir: Path | None, old: int | None) -> None:
+    for attempt in range(1, DEPLOY_ATTEMPTS + 1):
+        try:
+            with ctx.ui.status(f"deploying {name}" + (f" (attempt {attempt})" if attempt > 1 else "")):
+                ctx.cli.functions_deploy(name, ctx.target(), workdir=workdir)
+            return
+        except CommandFailed as exc:
+            if not _TRANSIENT.search(exc.output_tail):
+                raise StepFailed(f"{name}: deploy to {ctx.env_name} failed: {exc}") from None
+            if attempt == DEPLOY_ATTEMPTS:
+                raise StepFailed(f"{name}: deploy to {ctx.env_name} kept failing ({DEPLOY_ATTEMPTS} attempts); "
+                                 f"later functions were not deployed. Last error: {exc}") from None
+            if _went_live(ctx, name, old):  # the platform acted before the error reached us
+                return
+            wait = DEPLOY_BACKOFF_S * 2 ** (attempt - 1)
+            ctx.ui.warn(f"{name}: deploy attempt {attempt} failed ({_cause(exc.output_tail)}); "
+                        f"retrying in {wait:g}s")
+            ctx.journal.write("retry", env=ctx.env_name, function=name, attempt=attempt, wait_s=wait)
+            time.sleep(wait)
+
+
+def _went_live(ctx: StepContext, name: str, old: int | None) -> bool:
+    info = ctx.api.get_function(ctx.env.project_ref, name)
+    return info is not None and (old is None or info.version > old)
+
+
+def _cause(text: str) -> str:
+    found = _TRANSIENT.search(text)
+    return found.group(0) if found else (text.strip().splitlines() or ["error"])[-1][:120]
 
 
 def _wait_for_new_version(ctx: StepContext, name: str, old: int | None) -> FunctionInfo:

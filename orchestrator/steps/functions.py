@@ -15,6 +15,7 @@ from orchestrator.errors import StepFailed, StoppedByHuman
 from orchestrator.function_source import project_paths
 from orchestrator.ledger import Entry
 from orchestrator.playbook.models import ProjectInfo
+from orchestrator.prompt import NO_TERMINAL
 from orchestrator.rollback import ledger_for, rollback_function
 from orchestrator.rollout import CheckResult, Checks, deploy_one, run_checks
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
@@ -59,11 +60,15 @@ class FunctionsStep:
                 "unchanged since last deploy" if last.content_hash == ctx.git.working_hash(paths)
                 else f"changed since {last.git_commit[:12]}")
             lines.append(f"{i}. deploy {name} ({changed})")
-        return lines + [f"checks: settle {config.checks.settle:g}s, "
+        return lines + [(f"checks: settle {config.checks.settle:g}s, "
                         f"logs {'on' if config.checks.logs else 'off'}, smoke {'on' if config.checks.smoke else 'off'};"
-                        f" pause {config.pause}; on failure {config.on_failure}"]
+                        f" pause {config.pause}; on failure {config.on_failure}")]
 
     def run(self, config: FunctionsConfig, ctx: StepContext) -> StepOutcome:
+        if config.pause == "each" and not ctx.options.yes and not ctx.prompter.interactive:
+            # Fail before the first deploy, not after it: nobody could answer the pause anyway.
+            raise StoppedByHuman("functions: pause: each asks after every deploy: "
+                                 + NO_TERMINAL.format(action="continue through pauses"))
         state = _Rollout(config, ctx)
         for name in config.names:
             outcome = state.one(name)
@@ -78,6 +83,7 @@ class _Rollout:
         self.ledger = ledger_for(ctx)
         self.skip_checks = False
         self.done: list[dict[str, object]] = []
+        self.commit, self.user = ctx.git.head(), ctx.git.user()  # fixed for the whole run
 
     def one(self, name: str) -> StepOutcome | None:
         ctx = self.ctx
@@ -89,12 +95,15 @@ class _Rollout:
         result = CheckResult("skipped") if self.skip_checks else run_checks(ctx, name, deployed, self.config.checks)
         failed = result.failed(self.config.checks)
         self._report(name, result)
-        decision = self._decide(name, result, failed)
-        outcome = "rolled_back" if decision == "r" else ("failed" if failed else "ok")
-        self.ledger.record(function=name, action="deploy", commit=ctx.git.head(),
-                           content_hash=ctx.git.working_hash(rel_paths), version=deployed.info.version,
-                           outcome=outcome, user=ctx.git.user(), run_id=ctx.journal.run_id,
-                           dirty=bool(ctx.git.dirty_paths(rel_paths)))
+        decision = "a"  # what the ledger says if the pause itself stops the run
+        try:
+            decision = self._decide(name, result, failed)
+        finally:
+            outcome = "rolled_back" if decision == "r" else ("failed" if failed else "ok")
+            self.ledger.record(function=name, action="deploy", commit=self.commit,
+                               content_hash=ctx.git.working_hash(rel_paths), version=deployed.info.version,
+                               outcome=outcome, user=self.user, run_id=ctx.journal.run_id,
+                               dirty=bool(ctx.git.dirty_paths(rel_paths)))
         self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
                           "reasons": result.reasons})
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
@@ -146,7 +155,7 @@ class _Rollout:
                              "the new version stays live: fix forward, or `orchestrator rollback "
                              f"{name} --env {self.ctx.env_name} --to <commit>`")
         rollback_function(self.ctx, name, good.git_commit, checks=self.config.checks,
-                          reason="; ".join(result.reasons) or "chosen at the pause")
+                          reason="; ".join(result.reasons) or "chosen at the pause", confirm=False)
         remaining = self.config.names[self.config.names.index(name) + 1:]
         return StepOutcome("rolled_back", f"{name} rolled back to {good.git_commit[:12]}; not deployed: "
                            f"{', '.join(remaining) or 'none'}", {"functions": self.done, "rolled_back": name})
