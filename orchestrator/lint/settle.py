@@ -28,14 +28,16 @@ class FactIndex:
         events = self.by_key.get(cond.key, ())
         if cond.scope in ("new", "before"):
             earlier = [v for i, v in events if i < idx and (cond.scope == "before" or self.chosen[i])]
-            return bool(earlier) and self.test(cond.test, earlier[-1])
+            if not earlier:  # unknown: `assume-` tests give the benefit of the doubt
+                return cond.test.startswith("assume-")
+            return self.test(cond.test, earlier[-1])
         if cond.scope == "or_later":
             return any(self.test(cond.test, v) for i, v in events if i >= idx)
         return any(self.test(cond.test, v) for _, v in events)
 
     @staticmethod
     def test(test: str, value: str) -> bool:
-        kind, _, arg = test.partition(":")
+        kind, _, arg = test.removeprefix("assume-").partition(":")
         if kind == "eq":
             return value == arg
         if kind == "coercible":

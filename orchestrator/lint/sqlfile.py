@@ -16,11 +16,17 @@ from pathlib import Path
 
 from pglast import parser as pg
 
-from orchestrator.lint.nodes import Node, def_elems, walk
+from orchestrator.lint.nodes import Node, def_elems
 
 _TRIVIA = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _IGNORE = re.compile(rb"--[ \t]*orchestrator-lint:[ \t]*(ignore-file|ignore)\b([^\n]*)")
 _DOLLAR_TAG = re.compile(rb"\$[A-Za-z_0-9]*\$")
+# Read the few fields we need straight from PL/pgSQL's JSON: much cheaper than loading it all.
+_EXECSQL = re.compile(r'"PLpgSQL_stmt_execsql":\{"lineno":(\d+),"sqlstmt":\{"PLpgSQL_expr":\{"query":("(?:[^"\\]|\\.)*")')
+# Only statements some rule looks at are worth reparsing (INSERT and SELECT have no rules).
+_RELEVANT = frozenset({"update", "delete", "with", "create", "alter", "drop", "truncate", "begin", "commit",
+                       "rollback", "start", "end", "reindex", "set", "select"})
+_KEYWORDS = re.compile(rb"(?i)\b(?:update|delete|create|alter|drop|truncate|commit|rollback|reindex|set_config)\b")
 
 
 @dataclass
@@ -60,13 +66,19 @@ class SqlFile:
 
     def __init__(self, path: Path, display: str, data: bytes) -> None:
         self.path, self.display, self.data = path, display, data
-        self.line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+        self._line_starts: list[int] | None = None
         self.stmts: list[Stmt] = []
         self.errors: list[SyntaxProblem] = []
         self.comments = _ignore_comments(data)
         self.file_ignores = {r for c in self.comments if c.file_level for r in c.rules}
 
     # positions -------------------------------------------------------------------------------
+    @property
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:  # only files with findings or function bodies need it
+            self._line_starts = [0] + [m.end() for m in re.finditer(rb"\n", self.data)]
+        return self._line_starts
+
     def pos(self, offset: int) -> tuple[int, int]:
         """1-based (line, column in characters) of a byte offset."""
         idx = bisect_right(self.line_starts, max(offset, 0)) - 1
@@ -131,18 +143,20 @@ def _add_plpgsql(sql: SqlFile, stmt: Stmt) -> None:
     body = opts.get("as")
     if lang.lower() != "plpgsql" or body is None or body.get("arg_location", -1) < 0:
         return
+    if not _KEYWORDS.search(sql.data, stmt.start, stmt.end):
+        return  # nothing in the body any rule looks at
     try:
-        tree = json.loads(pg.parse_plpgsql_json(sql.text(stmt)))
+        tree = pg.parse_plpgsql_json(sql.text(stmt))
     except pg.ParseError as exc:
         sql.errors.append(SyntaxProblem(stmt.start, f"in PL/pgSQL body: {exc.args[0]}"))
         return
     body_start = _body_start(sql.data, body["arg_location"])
     first_line = sql.pos(body_start)[0]
-    for kind, node in walk(tree):
-        if kind == "PLpgSQL_stmt_execsql":
-            query = node.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query", "")
-            line = first_line + int(node.get("lineno", 1)) - 1
-            _add_embedded(sql, stmt, query, line)
+    for m in _EXECSQL.finditer(tree):
+        query: str = json.loads(m.group(2))
+        word = query.lstrip().split(None, 1)[0].lower() if query.strip() else ""
+        if word in _RELEVANT and (word != "select" or stmt.kind == "DoStmt"):
+            _add_embedded(sql, stmt, query, first_line + int(m.group(1)) - 1)
 
 
 def _body_start(data: bytes, arg_location: int) -> int:
