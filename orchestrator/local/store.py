@@ -49,7 +49,7 @@ class Function:
             "id": self.id, "slug": self.slug, "name": self.name, "status": "ACTIVE",
             "version": cur.version, "created_at": int(self.created_at * 1000),
             "updated_at": int(cur.deployed_at * 1000), "verify_jwt": cur.verify_jwt,
-            "import_map": False, "entrypoint_path": cur.entrypoint_path, "import_map_path": None,
+            "import_map": False, "entrypoint_path": cur.entrypoint_path,
             "ezbr_sha256": cur.sha256,
         }
 

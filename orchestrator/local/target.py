@@ -39,6 +39,7 @@ class TargetInfo:
     db_port: int
     simulator_pid: int
     postgres_pid: int
+    postgres_dir: str
     profile: str
 
 
@@ -120,13 +121,16 @@ class LocalTarget:
 
     def start(self) -> Self:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        pg = PostgresCluster(base_dir=self.state_dir / "postgres").start()
+        # Its own temp dir: the server runs as `postgres` when we are root, and must be able to
+        # reach its data even when the state dir sits under a private (0700) folder.
+        pg = PostgresCluster(base_dir=Path(tempfile.mkdtemp(prefix="orch-local-pg-"))).start()
         try:
             self.settings = _settings(_ref(), pg)
             self._write_private("settings.json", self.settings)
             self.info = self._start_simulator(pg)
         except BaseException:
             pg.stop(remove=False)
+            shutil.rmtree(pg.base_dir or "", ignore_errors=True)
             raise
         (self.state_dir / "target.json").write_text(json.dumps(asdict(self.info), indent=1))
         return self
@@ -148,8 +152,10 @@ class LocalTarget:
         if self.info is not None:
             _terminate(self.info.simulator_pid, "orchestrator.local.simulator")
             self._reap_workers()
-            pg = PostgresCluster(base_dir=self.state_dir / "postgres", pid=self.info.postgres_pid)
+            pg = PostgresCluster(base_dir=Path(self.info.postgres_dir), pid=self.info.postgres_pid)
             pg.stop(remove=False)
+            if not keep:
+                shutil.rmtree(self.info.postgres_dir, ignore_errors=True)
             self.info = None
         if not keep:
             shutil.rmtree(self.state_dir, ignore_errors=True)
@@ -189,7 +195,7 @@ class LocalTarget:
         api_url = f"http://127.0.0.1:{ports['api_port']}"
         profile = write_profile(self.state_dir, api_url=api_url, project_host="localhost", name="local")
         return TargetInfo(self.project_ref, api_url, f"http://127.0.0.1:{ports['gateway_port']}/functions/v1",
-                          pg.port, proc.pid, pg.pid, str(profile))
+                          pg.port, proc.pid, pg.pid, str(pg.base_dir), str(profile))
 
     def _wait_ready(self, proc: subprocess.Popen[bytes], ready: Path) -> dict[str, int]:
         deadline = time.monotonic() + START_TIMEOUT
