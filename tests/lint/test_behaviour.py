@@ -1,0 +1,220 @@
+"""Suppression, settings, set-wide rules, PL/pgSQL positions, output formats, exit codes, --since."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from orchestrator.commands.lint import lint
+from orchestrator.errors import InputError
+from orchestrator.lint import LintConfig, LintReport, lint_paths, render
+
+NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
+
+
+def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "supabase" / "migrations"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, sql in files.items():
+        (folder / name).write_text(sql, encoding="utf-8")
+    return folder
+
+
+def _rules(report: LintReport) -> list[tuple[str, str, int]]:
+    return [(Path(f.path).name, f.rule, f.line) for f in report.findings]
+
+
+# suppression -------------------------------------------------------------------------------
+def test_statement_ignore_before_inside_and_after(tmp_path: Path) -> None:
+    sql = ("-- orchestrator-lint: ignore ban-drop-table -- archived in v3\ndrop table a;\n"
+           "drop table b; -- orchestrator-lint: ignore ban-drop-table -- same line\n"
+           "drop table c;\n"
+           "alter table d -- orchestrator-lint: ignore ban-drop-column -- inside\n  drop column x;\n")
+    report = lint_paths([_folder(tmp_path, {"20240101000000_a.sql": sql})], LintConfig(disable=(
+        "require-lock-timeout",)))
+    assert [(r, line) for _, r, line in _rules(report)] == [("ban-drop-table", 4)]
+
+
+def test_ignore_inside_function_body_targets_the_next_statement(tmp_path: Path) -> None:
+    sql = ("create function f() returns void language plpgsql set search_path = '' as $$\nbegin\n"
+           "  -- orchestrator-lint: ignore update-delete-without-where -- resets a cache table\n"
+           "  delete from cache;\n  delete from other;\nend $$;\n")
+    report = lint_paths([_folder(tmp_path, {"20240101000000_a.sql": sql})])
+    assert [(r, line) for _, r, line in _rules(report)] == [("update-delete-without-where", 5)]
+
+
+def test_file_level_ignore_and_unknown_rule(tmp_path: Path) -> None:
+    sql = ("-- orchestrator-lint: ignore-file ban-drop-table, require-lock-timeout -- cleanup release\n"
+           "drop table a;\ndrop table b;\n-- orchestrator-lint: ignore ban-drop-tabel -- typo\ndrop table c;\n")
+    report = lint_paths([_folder(tmp_path, {"20240101000000_a.sql": sql})])
+    assert [(r, line) for _, r, line in _rules(report)] == [("unknown-ignore-rule", 4)]
+
+
+# settings ----------------------------------------------------------------------------------
+def test_pyproject_settings_disable_override_and_exposed_schemas(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.orchestrator.lint]\ndisable = ["prefer-text-field"]\nexposed-schemas = ["public", "api"]\n'
+        'severity = {ban-drop-table = "warning"}\npg_version = 14\n')
+    cfg = LintConfig.from_pyproject(tmp_path / "pyproject.toml")
+    assert cfg.exposed_schemas == ("public", "api") and cfg.pg_version == 14
+    sql = "set lock_timeout = '1s';\ncreate table api.t (a varchar(3));\ndrop table x;\n"
+    report = lint_paths([_folder(tmp_path, {"20240101000000_a.sql": sql})], cfg)
+    assert [(f.rule, f.severity.value) for f in report.findings] == [
+        ("rls-not-enabled", "error"), ("ban-drop-table", "warning")]
+    assert report.exit_code("error") == 1 and report.exit_code("never") == 0
+
+
+def test_playbook_overrides_merge_over_pyproject() -> None:
+    base = LintConfig(severity={"ban-drop-table": "warning"})  # type: ignore[dict-item]
+    merged = base.merged({"disable": ["prefer-jsonb"], "severity": {"ban-truncate": "warning"}})
+    assert merged.disable == ("prefer-jsonb",)
+    assert {k: v.value for k, v in merged.severity.items()} == {"ban-drop-table": "warning",
+                                                                 "ban-truncate": "warning"}
+
+
+def test_bad_settings_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown rule"):
+        lint_paths([_folder(tmp_path, {})], LintConfig(disable=("nope",)))
+    (tmp_path / "pyproject.toml").write_text('[tool.orchestrator.lint]\nseverity = {ban-truncate = "fatal"}\n')
+    with pytest.raises(InputError, match="severity"):
+        LintConfig.from_pyproject(tmp_path / "pyproject.toml")
+
+
+# set-wide rules ----------------------------------------------------------------------------
+def test_table_created_in_earlier_file_is_new_unless_that_file_was_applied(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "create table t (id bigint);\nalter table t enable row "
+                                "level security;\n",
+                                "20240102000000_b.sql": "set lock_timeout = '1s';\ncreate index i on t (id);\n"})
+    assert not lint_paths([folder]).findings
+    pending = [folder / "20240102000000_b.sql"]
+    assert _rules(lint_paths([folder], only=pending)) == [("20240102000000_b.sql", "require-concurrent-index", 2)]
+
+
+def test_rls_enabled_in_a_later_file_counts(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "create table t (id bigint);\n",
+                                "20240102000000_b.sql": "alter table t enable row level security;\n"})
+    assert not [f for f in lint_paths([folder]).findings if f.rule == "rls-not-enabled"]
+    (folder / "20240102000000_b.sql").unlink()
+    assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "rls-not-enabled", 1)]
+
+
+def test_file_names_versions_future_and_duplicates(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"add_orders.sql": "select 1;\n", "1_init.sql": "select 1;\n",
+                                "20240101000000_a.sql": "select 1;\n", "20240101000000_b.sql": "select 1;\n",
+                                "20991231000000_future.sql": "select 1;\n", "20241399000000_bad.sql": "select 1;\n"})
+    found = {(n, r) for n, r, _ in _rules(lint_paths([folder], now=NOW))}
+    assert found == {("add_orders.sql", "migration-filename"), ("1_init.sql", "migration-version-format"),
+                     ("20240101000000_b.sql", "duplicate-version"), ("20991231000000_future.sql", "future-timestamp"),
+                     ("20241399000000_bad.sql", "migration-version-format")}
+
+
+# PL/pgSQL positions ------------------------------------------------------------------------
+def test_findings_inside_plpgsql_bodies_carry_the_file_line(tmp_path: Path) -> None:
+    sql = ("set lock_timeout = '1s';\n\ncreate or replace function app.reset()\nreturns void\nlanguage plpgsql\n"
+           "set search_path = ''\nas $body$\ndeclare\n  n int;\nbegin\n  select count(*) into n from t;\n"
+           "  if n > 0 then\n    update public.t set a = 1;\n  end if;\n"
+           "  execute 'select 1';\nend;\n$body$;\n\n"
+           "do $$\nbegin\n  create index t_a on t (a);\n    drop table old_t;\nend $$;\n")
+    report = lint_paths([_folder(tmp_path, {"20240101000000_a.sql": sql})])
+    assert [(r, line, f.col) for (_, r, line), f in zip(_rules(report), report.findings)] == [
+        ("update-delete-without-where", 13, 5), ("require-concurrent-index", 21, 3), ("ban-drop-table", 22, 5)]
+
+
+def test_syntax_error_position_and_exit_code_2(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "select 1;\nselect 'é', x frm t;\n"})
+    report = lint_paths([folder])
+    assert [(f.rule, f.line, f.col) for f in report.findings] == [("syntax-error", 2, 19)]  # at `t`, after the é
+    assert lint([folder], fmt="json", project_dir=tmp_path) == 2
+
+
+# output formats ----------------------------------------------------------------------------
+@pytest.fixture
+def report(tmp_path: Path) -> LintReport:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "set lock_timeout = '1s';\ncreate index i on o (a);\n"
+                                "create table t (a json);\nalter table t enable row level security;\n"})
+    return lint_paths([folder], root=tmp_path)
+
+
+def test_text_shows_position_caret_why_fix_and_rewrite(report: LintReport) -> None:
+    text = render(report, "text")
+    assert "supabase/migrations/20240101000000_a.sql:2:1: error [require-concurrent-index]" in text
+    assert "    create index i on o (a);\n    ^\n  why: " in text
+    assert "create index concurrently i on o (a);" in text
+    assert "1 file(s) linted: 1 error(s), 1 warning(s)" in text
+
+
+def test_json_and_github(report: LintReport) -> None:
+    data = json.loads(render(report, "json"))
+    assert [(f["rule"], f["line"], f["column"]) for f in data["findings"]] == [
+        ("require-concurrent-index", 2, 1), ("prefer-jsonb", 3, 19)]
+    lines = render(report, "github").splitlines()
+    assert lines[0].startswith("::error file=supabase/migrations/20240101000000_a.sql,line=2,col=1,")
+    assert lines[1].startswith("::warning ") and "title=prefer-jsonb::" in lines[1]
+
+
+def test_sarif_is_2_1_0_shaped(report: LintReport) -> None:
+    doc = json.loads(render(report, "sarif"))
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-schema-2.1.0.json")
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    for res in run["results"]:
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+        assert res["level"] in ("error", "warning", "note") and res["message"]["text"]
+        region = res["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+    assert [r["ruleId"] for r in run["results"]] == ["require-concurrent-index", "prefer-jsonb"]
+
+
+def test_command_exit_codes_and_default_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(InputError):
+        lint([], project_dir=tmp_path)
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "create table t (a json);\n"
+                                "alter table t enable row level security;\n"})
+    assert lint([], fmt="text", project_dir=tmp_path) == 0
+    assert lint([], fmt="text", project_dir=tmp_path, fail_on="warning") == 1
+    (folder / "20240102000000_b.sql").write_text("drop table t2;\n")
+    assert lint([], fmt="github", project_dir=tmp_path) == 1
+    assert "::error" in capsys.readouterr().out
+
+
+# --since with a real git repository --------------------------------------------------------
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@x", "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+
+
+def test_since_lints_only_changed_files_but_reads_all(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "create table t (id bigint);\n"})
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "base")
+    (folder / "20240102000000_b.sql").write_text("alter table t enable row level security;\ndrop table u;\n")
+    assert lint([], fmt="json", since="HEAD", project_dir=tmp_path) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(Path(f["path"]).name, f["rule"], f["line"]) for f in data["findings"]] == [
+        ("20240102000000_b.sql", "require-lock-timeout", 1), ("20240102000000_b.sql", "ban-drop-table", 2)]
+    with pytest.raises(InputError):
+        lint([], since="no-such-ref", project_dir=tmp_path)
+
+
+# startup -----------------------------------------------------------------------------------
+def test_command_module_does_not_import_pglast() -> None:
+    code = "import sys, orchestrator.commands.lint, orchestrator.lint; print('pglast' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from lint_corpus import write_corpus
+
+    folder = tmp_path / "corpus"
+    write_corpus(folder, 80)
+    serial = lint_paths([folder], jobs=1)
+    assert serial.findings and serial == lint_paths([folder], jobs=2)
