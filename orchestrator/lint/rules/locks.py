@@ -324,7 +324,9 @@ def altered_table(stmt: Stmt, ctx: FileCtx) -> None:
 
 @facts("RenameStmt")
 def renamed(stmt: Stmt, ctx: FileCtx) -> None:
-    if stmt.body.get("renameType") == "OBJECT_TABLE":
+    """A renamed table is as new as it was under its old name (checked within this file)."""
+    old = qualified(stmt.body.get("relation"))
+    if stmt.body.get("renameType") == "OBJECT_TABLE" and f"table:{old}" in ctx.facts:
         schema = stmt.body.get("relation", {}).get("schemaname", "public")
         ctx.record(f"table:{schema}.{stmt.body.get('newname')}")
 

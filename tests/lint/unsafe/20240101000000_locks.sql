@@ -1,0 +1,10 @@
+create index orders_user_idx on orders (user_id);
+create unique index orders_email_idx on orders (email);
+drop index orders_old_idx;
+alter table orders add column status text not null;
+alter table orders add column token uuid default gen_random_uuid();
+alter table orders alter column note set not null;
+alter table orders add constraint orders_total_check check (total >= 0);
+alter table orders add constraint orders_user_fk foreign key (user_id) references users (id);
+alter table users add constraint users_email_key unique (email);
+alter table orders alter column total type numeric(14,2);

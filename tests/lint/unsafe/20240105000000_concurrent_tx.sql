@@ -1,0 +1,3 @@
+begin;
+create index concurrently orders_created_idx on orders (created_at);
+commit;
