@@ -218,3 +218,10 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     write_corpus(folder, 80)
     serial = lint_paths([folder], jobs=1)
     assert serial.findings and serial == lint_paths([folder], jobs=2)
+
+
+def test_rules_doc_is_in_sync() -> None:
+    from orchestrator.lint.docs import markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "lint-rules.md"
+    assert doc.read_text(encoding="utf-8") == markdown(), "run: python -m orchestrator.lint.docs > docs/lint-rules.md"
