@@ -125,3 +125,39 @@ def history(function: Annotated[str | None, typer.Argument(help="Only this funct
     """What was deployed where, from which commit, when, by whom, with what outcome."""
     _dispatch("history", yes, non_interactive, env_file, output, playbook_dir, env=env, function=function,
               playbook=playbook)
+
+
+StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the local target keeps its data and pids.")]
+DEFAULT_STATE = Path(".orchestrator/local")
+
+
+def _local(action: str, **kwargs: object) -> None:
+    from orchestrator.commands import local
+    from orchestrator.console import Console
+    from orchestrator.error_handler import guarded
+
+    ui = Console()
+    raise typer.Exit(guarded(ui, lambda: int(getattr(local, action)(console=ui, **kwargs))))
+
+
+@local_app.command("up")
+def local_up(state_dir: StateDir = DEFAULT_STATE,
+             env_file: Annotated[Optional[Path], typer.Option("--env-file", help="Write the settings here "
+                                                              "(default: STATE_DIR/local.env).")] = None,
+             rate_limit: Annotated[int, typer.Option("--rate-limit", help="Requests per minute per "
+                                                     "endpoint.")] = 120) -> None:
+    """Start Postgres, the Management API simulator and the functions gateway on 127.0.0.1."""
+    _local("up", state_dir=state_dir, env_file=env_file or state_dir / "local.env", rate_limit=rate_limit)
+
+
+@local_app.command("status")
+def local_status(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Show what the local target runs."""
+    _local("status", state_dir=state_dir)
+
+
+@local_app.command("down")
+def local_down(state_dir: StateDir = DEFAULT_STATE,
+               keep: Annotated[bool, typer.Option("--keep", help="Keep the data directory.")] = False) -> None:
+    """Stop everything `local up` started (by process id) and remove its data unless --keep."""
+    _local("down", state_dir=state_dir, keep=keep)

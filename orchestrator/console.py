@@ -29,7 +29,9 @@ class Console:
         self.redact = redact
         out = stdout or sys.stdout
         err = stderr or sys.stderr
-        self._out = RichConsole(file=err if json_mode else out, highlight=False, soft_wrap=True)
+        # Off a terminal (CI logs, pipes) rich would assume 80 columns and squash the tables.
+        width = None if out.isatty() else 160
+        self._out = RichConsole(file=err if json_mode else out, highlight=False, soft_wrap=True, width=width)
         self._err = RichConsole(file=err, highlight=False, soft_wrap=True)
         self._raw_out = out
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 FUNCTIONS = "supabase/functions"
@@ -15,8 +16,13 @@ _SHARED = re.compile(r"""['"](?:\.\./)+(?:functions/)?(_[\w.-]+)/""")
 _SOURCES = {".ts", ".tsx", ".js", ".jsx", ".mjs", ".mts", ".json"}
 
 
-def shared_folders(function_dir: Path, functions_dir: Path) -> list[str]:
-    """Names of `_*` folders the function imports, followed transitively through those folders."""
+def shared_folders(function_dir: Path, functions_dir: Path,
+                   fetch: Callable[[str], None] = lambda name: None) -> list[str]:
+    """Names of `_*` folders the function imports, followed transitively through those folders.
+
+    `fetch(name)` is called before a folder is looked at, so a caller rebuilding the tree from an
+    older commit can export each shared folder as it is discovered.
+    """
     found: set[str] = set()
     queue = [function_dir]
     while queue:
@@ -25,6 +31,8 @@ def shared_folders(function_dir: Path, functions_dir: Path) -> list[str]:
             if path.suffix not in _SOURCES or not path.is_file():
                 continue
             for name in _SHARED.findall(path.read_text(errors="replace")):
+                if name not in found:
+                    fetch(name)
                 if name not in found and (functions_dir / name).is_dir():
                     found.add(name)
                     queue.append(functions_dir / name)

@@ -55,7 +55,8 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
         root = Path(tmp)
         git.export_paths(sha, [f"{rel}{FUNCTIONS}/{name}"], root)
         functions_dir = root / rel / FUNCTIONS
-        shared = shared_folders(functions_dir / name, functions_dir)
+        shared = shared_folders(functions_dir / name, functions_dir, lambda folder: git.export_paths(
+            sha, [f"{rel}{FUNCTIONS}/{folder}"], root, missing_ok=True))
         git.export_paths(sha, [rel + p for p in deploy_paths(name, shared)], root, missing_ok=True)
         paths = [rel + p for p in function_paths(name, shared)]
         _show(ctx, name, sha, info.author, str(info.date), info.subject, paths, reason)

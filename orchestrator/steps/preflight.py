@@ -32,6 +32,14 @@ def needs_api(ctx: StepContext) -> bool:
                                      for s in ctx.playbook.steps)
 
 
+# Written by the orchestrator and by the supabase CLI itself (`supabase init` git-ignores them).
+_STATE_DIRS = (".orchestrator/", "supabase/.temp/", "supabase/.branches/")
+
+
+def _cli_state(path: str) -> bool:
+    return any(path.startswith(d) or f"/{d}" in path for d in _STATE_DIRS)
+
+
 class PreflightStep:
     kind: ClassVar[str] = "preflight"
     config_model: ClassVar[type[StepConfig]] = PreflightConfig
@@ -61,7 +69,7 @@ class PreflightStep:
     def _git_problems(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
         problems = []
         if config.clean_git:
-            dirty = [p for p in ctx.git.dirty_paths() if not p.startswith(".orchestrator/")]
+            dirty = [p for p in ctx.git.dirty_paths() if not _cli_state(p)]
             if dirty:
                 shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
                 problems.append(f"uncommitted changes ({shown}): commit or stash them, or set clean_git: false")
