@@ -17,7 +17,7 @@ _SOURCES = {".ts", ".tsx", ".js", ".jsx", ".mjs", ".mts", ".json"}
 
 
 def shared_folders(function_dir: Path, functions_dir: Path,
-                   fetch: Callable[[str], None] = lambda name: None) -> list[str]:
+                   fetch: Callable[[str], object] = lambda name: None) -> list[str]:
     """Names of `_*` folders the function imports, followed transitively through those folders.
 
     `fetch(name)` is called before a folder is looked at, so a caller rebuilding the tree from an

@@ -156,9 +156,8 @@ def _logs(ctx: StepContext, deployed: Deployed, logs: LogsCheck, result: CheckRe
     end = datetime.now(UTC) + timedelta(seconds=1)
     start = max(deployed.deployed_at, end - timedelta(seconds=logs.window))
     ref, fid = ctx.env.project_ref, deployed.info.id
-    rows: list[LogRow] = [r for r in (*ctx.api.function_logs(ref, function_id=fid, start=start, end=end),
-                                      *ctx.api.function_edge_logs(ref, function_id=fid, start=start, end=end))
-                          if _belongs(r, deployed)]
+    rows: list[LogRow] = [*ctx.api.function_logs(ref, function_id=fid, start=start, end=end),
+                          *ctx.api.function_edge_logs(ref, function_id=fid, start=start, end=end)]
     # The platform's window is coarse (whole seconds, ingestion slack): keep only rows of this
     # deploy, so a rollback is not blamed for the errors of the version it replaced.
     version = str(deployed.info.version)
@@ -172,14 +171,6 @@ def _logs(ctx: StepContext, deployed: Deployed, logs: LogsCheck, result: CheckRe
     elif not rows and result.status == "pass":
         result.status = "inconclusive"
         result.reasons.append("no log data in the window: nothing called the function")
-
-
-def _belongs(row: LogRow, deployed: Deployed) -> bool:
-    """Rows of this version only: the function id is shared by all versions, and the log query's
-    window has slack, so the failure we just rolled back from would otherwise fail the rollback."""
-    if row.version:
-        return row.version == str(deployed.info.version)
-    return row.timestamp >= deployed.deployed_at
 
 
 def _describe(row: LogRow) -> str:
