@@ -21,16 +21,16 @@ def table_block(rng: random.Random, t: str) -> list[str]:
     cols = ",\n".join(f"  c{i} {rng.choice(TYPES)}{' not null' if rng.random() < .3 else ''}"
                       for i in range(rng.randint(3, 8)))
     return [
-        f"create table if not exists public.{t} (\n  id bigint generated always as identity primary key,\n"
+        (f"create table if not exists public.{t} (\n  id bigint generated always as identity primary key,\n"
         f"  user_id uuid not null references auth.users (id) on delete cascade,\n{cols},\n"
-        f"  created_at timestamptz not null default now()\n);",
+        f"  created_at timestamptz not null default now()\n);"),
         f"alter table public.{t} enable row level security;",
-        f"create policy \"{t}_select_own\" on public.{t} for select to authenticated\n"
-        f"  using ((select auth.uid()) = user_id);",
-        f"create policy \"{t}_insert_own\" on public.{t} for insert to authenticated\n"
-        f"  with check ((select auth.uid()) = user_id);",
-        f"create policy \"{t}_update_own\" on public.{t} for update to authenticated\n"
-        f"  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);",
+        (f"create policy \"{t}_select_own\" on public.{t} for select to authenticated\n"
+        f"  using ((select auth.uid()) = user_id);"),
+        (f"create policy \"{t}_insert_own\" on public.{t} for insert to authenticated\n"
+        f"  with check ((select auth.uid()) = user_id);"),
+        (f"create policy \"{t}_update_own\" on public.{t} for update to authenticated\n"
+        f"  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);"),
         f"create index if not exists {t}_user_id_idx on public.{t} (user_id);",
         f"create index if not exists {t}_created_at_idx on public.{t} (created_at desc);",
         f"comment on table public.{t} is 'Rows owned by one user ({t}).';",
@@ -39,17 +39,17 @@ def table_block(rng: random.Random, t: str) -> list[str]:
 
 def function_block(rng: random.Random, t: str) -> list[str]:
     return [
-        f"create or replace function public.{t}_touch()\nreturns trigger\nlanguage plpgsql\n"
+        (f"create or replace function public.{t}_touch()\nreturns trigger\nlanguage plpgsql\n"
         f"set search_path = ''\nas $$\nbegin\n  new.created_at := coalesce(new.created_at, now());\n"
         f"  if tg_op = 'UPDATE' then\n    update public.{t}_audit set seen = seen + 1 where row_id = new.id;\n"
         f"  else\n    insert into public.{t}_audit (row_id, seen) values (new.id, 1);\n  end if;\n"
-        f"  return new;\nend;\n$$;",
-        f"create trigger {t}_touch before insert or update on public.{t}\n"
-        f"  for each row execute function public.{t}_touch();",
-        f"create or replace function public.{t}_count(p_user uuid)\nreturns bigint\nlanguage plpgsql\n"
+        f"  return new;\nend;\n$$;"),
+        (f"create trigger {t}_touch before insert or update on public.{t}\n"
+        f"  for each row execute function public.{t}_touch();"),
+        (f"create or replace function public.{t}_count(p_user uuid)\nreturns bigint\nlanguage plpgsql\n"
         f"stable\nset search_path = ''\nas $$\ndeclare\n  n bigint;\nbegin\n"
         f"  select count(*) into n from public.{t} where user_id = p_user;\n"
-        f"  perform pg_notify('{t}', n::text);\n  return n;\nend;\n$$;",
+        f"  perform pg_notify('{t}', n::text);\n  return n;\nend;\n$$;"),
         f"grant execute on function public.{t}_count(uuid) to authenticated;",
     ]
 
@@ -60,9 +60,12 @@ def change_block(rng: random.Random, t: str) -> list[str]:
         f"alter table public.{t} add column if not exists note_{rng.randint(1, 99)} text;",
         f"alter table public.{t} add column if not exists flag_{rng.randint(1, 99)} boolean default false;",
         f"update public.{t} set c0 = c0 where id < {rng.randint(10, 10000)};",
-        f"create or replace view public.{t}_recent with (security_invoker = on) as\n"
-        f"  select id, user_id, created_at from public.{t} where created_at > now() - interval '7 days';",
+        (f"create or replace view public.{t}_recent with (security_invoker = on) as\n"
+        f"  select id, user_id, created_at from public.{t} where created_at > now() - interval '7 days';"),
         f"insert into public.settings (key, value) values ('{t}', '{{}}'::jsonb) on conflict (key) do nothing;",
+        f"grant select on public.{t}_recent to authenticated;",
+        f"comment on column public.{t}.c0 is 'First data column.';",
+        f"revoke all on public.{t} from anon;",
     ]
 
 

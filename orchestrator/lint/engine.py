@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -51,14 +52,19 @@ def lint_paths(paths: Sequence[Path], config: LintConfig | None = None, *,
     cfg = config or LintConfig()
     _check_config(cfg)
     files = expand(paths)
-    chosen = {p.resolve() for p in only} if only is not None else {p.resolve() for p in files}
+    chosen = {_resolve(p) for p in only} if only is not None else {_resolve(p) for p in files}
     results = _analyze_all(files, cfg, root or Path.cwd(), jobs)
-    index = FactIndex([r.events for r in results], [r.path.resolve() in chosen for r in results])
+    index = FactIndex([r.events for r in results], [_resolve(r.path) in chosen for r in results])
     located = [f for i, r in enumerate(results) for f in _settle(r, i, index)]
     located += _set_findings(files, applied, now, root or Path.cwd())
     kept = list(_apply_settings(located, results, chosen, cfg))
-    shown = tuple(_display(p, root or Path.cwd()) for p in files if p.resolve() in chosen)
+    shown = tuple(_display(p, root or Path.cwd()) for p in files if _resolve(p) in chosen)
     return LintReport(tuple(sorted(kept, key=Finding.sort_key)), shown)
+
+
+@lru_cache(maxsize=8192)  # resolve() stats every path component; findings repeat paths
+def _resolve(path: Path) -> Path:
+    return path.resolve()
 
 
 def _check_config(cfg: LintConfig) -> None:
@@ -69,7 +75,7 @@ def _check_config(cfg: LintConfig) -> None:
 
 def _display(path: Path, root: Path) -> str:
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        return str(_resolve(path).relative_to(_resolve(root)))
     except ValueError:
         return str(path)
 
@@ -171,9 +177,9 @@ def _set_findings(files: list[Path], applied: Sequence[AppliedMigration] | None,
 def _apply_settings(located: list[Located], results: list[FileResult], chosen: set[Path],
                     cfg: LintConfig) -> Iterator[Finding]:
     """Keep findings of chosen files, minus file-level ignores and disabled rules, at configured severity."""
-    ignores = {r.path.resolve(): r.file_ignores for r in results}
+    ignores = {_resolve(r.path): r.file_ignores for r in results}
     for path, finding in located:
-        resolved = path.resolve()
+        resolved = _resolve(path)
         if resolved not in chosen or finding.rule in ignores.get(resolved, ()):
             continue
         severity = cfg.severity_of(finding.rule, finding.severity)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from orchestrator.commands.lint import lint
 from orchestrator.errors import InputError
 from orchestrator.lint import LintConfig, LintReport, lint_paths, render
 
-NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 
 def _folder(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -32,8 +32,8 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
         [("alter table orders alter column status set not null;", 1),
          ("-- first\nalter table public.orders\n  alter column a set not null;", 2)],
         ["alter table orders add column a int;\nalter table orders alter column a set not null;",
-         "alter table orders add constraint c check (a is not null) not valid;\n"
-         "alter table orders alter column a set not null;"]),
+         ("alter table orders add constraint c check (a is not null) not valid;\n"
+         "alter table orders alter column a set not null;")]),
     "constraint-missing-not-valid": (
         [("alter table orders add constraint c check (total >= 0);", 1),
          ("alter table orders\n  add constraint fk foreign key (user_id) references users (id);", 2)],
@@ -41,8 +41,8 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
          "create table t (a int);\nalter table t add constraint c check (a > 0);"]),
     "validate-in-same-file": (
         [("alter table o add constraint c check (a > 0) not valid;\nalter table o validate constraint c;", 2),
-         ("alter table o add constraint fk foreign key (u) references u (id) not valid;\n\n"
-          "alter table o validate constraint fk;", 3)],
+         (("alter table o add constraint fk foreign key (u) references u (id) not valid;\n\n"
+          "alter table o validate constraint fk;"), 3)],
         ["alter table o validate constraint c;",
          "alter table o add constraint c check (a > 0) not valid;\nalter table o validate constraint d;"]),
     "unique-on-existing-table": (
@@ -104,8 +104,8 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
         ["begin;\nselect 1;\ncommit;", "select 1;"]),
     "rls-not-enabled": (
         [("create table profiles (id uuid primary key);", 1),
-         ("create schema app;\ncreate table public.notes (id bigint);\nalter table app.notes enable row level "
-          "security;", 2)],
+         (("create schema app;\ncreate table public.notes (id bigint);\nalter table app.notes enable row level "
+          "security;"), 2)],
         ["create table profiles (id uuid);\nalter table profiles enable row level security;",
          "create table private.t (id bigint);"]),
     "policy-without-rls": (
@@ -115,14 +115,14 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
          "create policy p on notes using (true);\nalter table notes enable row level security;"]),
     "security-definer-search-path": (
         [("create function f() returns int language sql security definer as $$ select 1 $$;", 1),
-         ("select 1;\ncreate or replace function a.f()\nreturns void language plpgsql security definer\n"
-          "as $$ begin perform 1; end $$;", 2)],
-        ["create function f() returns int language sql security definer set search_path = '' "
-         "as $$ select 1 $$;", "create function f() returns int language sql as $$ select 1 $$;"]),
+         (("select 1;\ncreate or replace function a.f()\nreturns void language plpgsql security definer\n"
+          "as $$ begin perform 1; end $$;"), 2)],
+        [("create function f() returns int language sql security definer set search_path = '' "
+         "as $$ select 1 $$;"), "create function f() returns int language sql as $$ select 1 $$;"]),
     "update-delete-without-where": (
         [("update profiles set plan = 'free';", 1),
-         ("create function f() returns trigger language plpgsql as $$\nbegin\n  delete from t;\n"
-          "  return new;\nend $$;", 3)],
+         (("create function f() returns trigger language plpgsql as $$\nbegin\n  delete from t;\n"
+          "  return new;\nend $$;"), 3)],
         ["update profiles set plan = 'free' where plan is null;", "delete from t where true;"]),
     "prefer-timestamptz": (
         [("create table t (a timestamp);", 1), ("alter table t\n  add column b timestamp without time zone;", 2)],

@@ -49,7 +49,7 @@ SQUAWK_TO_OURS = {
 @pytest.mark.skipif(shutil.which("squawk") is None, reason="squawk not installed (pip install squawk-cli)")
 def test_every_squawk_finding_on_shared_rules_is_ours_too() -> None:
     files = sorted(SAMPLE.glob("*.sql"))
-    done = subprocess.run(["squawk", "--reporter", "json", *map(str, files)], capture_output=True, text=True,
+    done = subprocess.run(["squawk", "--reporter", "json", *map(str, files)], capture_output=True, text=True, check=False,
                           timeout=120)
     theirs = [v for v in json.loads(done.stdout) if v["rule_name"] in SQUAWK_TO_OURS]
     assert len(theirs) >= 20, "the sample should exercise most shared rules"
