@@ -161,3 +161,22 @@ def local_down(state_dir: StateDir = DEFAULT_STATE,
                keep: Annotated[bool, typer.Option("--keep", help="Keep the data directory.")] = False) -> None:
     """Stop everything `local up` started (by process id) and remove its data unless --keep."""
     _local("down", state_dir=state_dir, keep=keep)
+
+
+@app.command()
+def lint(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: "
+                                                               "supabase/migrations).")] = None,
+         fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, github or sarif.")] = "text",
+         since: Annotated[Optional[str], typer.Option("--since", help="Only files added or changed since "
+                                                      "this git ref.")] = None,
+         fail_on: Annotated[str, typer.Option("--fail-on", help="error, warning or never.")] = "error",
+         project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding supabase/ and "
+                                                   "pyproject.toml.")] = Path(".")) -> None:
+    """Lint migration files: locks, destructive changes, transactions, RLS, PL/pgSQL bodies, history."""
+    from orchestrator.commands.lint import lint as lint_command
+    from orchestrator.console import Console
+    from orchestrator.error_handler import guarded
+
+    ui = Console()
+    raise typer.Exit(guarded(ui, lambda: lint_command(list(paths or []), fmt=fmt, since=since,
+                                                      project_dir=project_dir, fail_on=fail_on, console=ui)))

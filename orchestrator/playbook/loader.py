@@ -110,7 +110,7 @@ def _steps(raw: list[Any], source: Source) -> tuple[list[StepSpec], list[Located
     return specs, problems
 
 
-PLANNED_KINDS = {"lint", "secrets", "backup"}
+PLANNED_KINDS = {"secrets", "backup"}
 
 
 def _step_kind(entry: Any, here: Path_, source: Source) -> tuple[str | None, Located | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orchestrator.steps.base import StepKind
 from orchestrator.steps.functions import FunctionsStep
+from orchestrator.steps.lint import LintStep
 from orchestrator.steps.migrations import MigrationsStep
 from orchestrator.steps.pause import PauseStep
 from orchestrator.steps.preflight import PreflightStep
@@ -11,5 +12,5 @@ from orchestrator.steps.verify import VerifyStep
 
 REGISTRY: dict[str, StepKind] = {
     step.kind: step
-    for step in (PreflightStep(), MigrationsStep(), VerifyStep(), FunctionsStep(), PauseStep())
+    for step in (PreflightStep(), LintStep(), MigrationsStep(), VerifyStep(), FunctionsStep(), PauseStep())
 }

@@ -1,0 +1,83 @@
+"""`lint`: lint the migrations pending for this environment before they are pushed.
+
+Only pending files are reported (a history full of old CREATE INDEX statements is not news), but
+every file informs the set-wide rules, and the applied history feeds the edited-migration check.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from orchestrator.context import StepContext
+from orchestrator.errors import InputError, StepFailed
+from orchestrator.playbook.models import ProjectInfo
+from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+from orchestrator.steps.migrations import HISTORY_EXISTS_SQL
+
+APPLIED_SQL = ("select version, coalesce(name, '') as name, coalesce(statements, '{}') as statements "
+               "from supabase_migrations.schema_migrations order by version")
+
+
+class LintStepConfig(StepConfig):
+    fail_on: Literal["error", "warning", "never"] = "error"
+    disable: list[str] = Field(default_factory=list, description="rule ids to turn off")
+    severity: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
+    exposed_schemas: list[str] | None = Field(None, description="schemas the REST API exposes")
+    pg_version: int | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        data = self.model_dump(exclude={"fail_on"}, exclude_none=True)
+        return {k: v for k, v in data.items() if v not in ([], {})}
+
+
+class LintStep:
+    kind: ClassVar[str] = "lint"
+    config_model: ClassVar[type[StepConfig]] = LintStepConfig
+
+    def check(self, config: LintStepConfig, project: ProjectInfo) -> list[Problem]:
+        from orchestrator.lint import LintConfig
+
+        try:
+            LintConfig().merged(config.overrides())
+        except InputError as exc:
+            return [Problem("", str(exc))]
+        return []
+
+    def plan(self, config: LintStepConfig, ctx: StepContext) -> list[str]:
+        report, pending = self._lint(config, ctx)
+        counts = ", ".join(f"{n} {sev}" for sev, n in report.counts().items() if n) or "no findings"
+        return [f"lint {len(pending)} pending migration(s): {counts} (fails on {config.fail_on})"]
+
+    def run(self, config: LintStepConfig, ctx: StepContext) -> StepOutcome:
+        from orchestrator.lint import Severity
+        from orchestrator.lint.render import render  # the package attribute is shadowed by the submodule
+
+        with ctx.ui.status("linting pending migrations"):
+            report, pending = self._lint(config, ctx)
+        if report.findings:
+            ctx.ui.plain(render(report, "text"))
+        details = {"pending": [p.name for p in pending], "counts": report.counts()}
+        if report.exit_code(config.fail_on):
+            raise StepFailed(f"lint: {len(report.at_or_above(Severity(config.fail_on)))} finding(s) at or above "
+                             f"{config.fail_on} in the pending migrations; fix them or suppress with "
+                             "`-- orchestrator-lint: ignore <rule> -- <reason>`")
+        status = "warning" if report.findings else "ok"
+        return StepOutcome(status, f"{len(pending)} pending file(s), {len(report.findings)} finding(s)", details)
+
+    def _lint(self, config: LintStepConfig, ctx: StepContext) -> tuple[Any, list[Any]]:
+        from orchestrator.lint import AppliedMigration, LintConfig, filter_pending, lint_paths
+
+        project = ctx.playbook.project
+        applied = [AppliedMigration(str(r["version"]), tuple(r["statements"] or ()), str(r["name"]))
+                   for r in self._history(ctx)]
+        files = project.migration_files()
+        pending = filter_pending(files, {a.version for a in applied})
+        cfg = LintConfig.from_pyproject(project.root / "pyproject.toml").merged(config.overrides())
+        report = lint_paths([project.migrations_dir], cfg, only=pending, applied=applied, root=project.root)
+        return report, pending
+
+    def _history(self, ctx: StepContext) -> list[dict[str, Any]]:
+        present = ctx.query(HISTORY_EXISTS_SQL)
+        return ctx.query(APPLIED_SQL) if present and present[0].get("present") else []
