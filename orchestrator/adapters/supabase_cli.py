@@ -314,8 +314,8 @@ def _env_file(values: Mapping[str, str]) -> Iterator[Path]:
     """A 0600 dotenv file in a private temp folder, removed afterwards.
 
     Single quotes keep values literal in the CLI's dotenv reader (checked on v2 and v3: `$`, `#`,
-    double quotes, backslashes, inner single quotes and newlines survive); only a quote right before
-    a line break is ambiguous, so such values are refused.
+    double quotes, backslashes, inner single quotes and newlines survive), except when a value with
+    a single quote also holds a line break or a `#`: the reader then cuts it, so we refuse those.
     """
     if not values:
         raise InputError("secrets: no values to set")
@@ -333,9 +333,9 @@ def _env_line(name: str, value: str) -> str:
         raise InputError(f"secrets: {name!r} is not a valid secret name (letters, digits, '_')")
     if name.upper().startswith("SUPABASE_"):
         raise InputError(f"secrets: {name}: names starting with SUPABASE_ are reserved by the platform")
-    if "\r" in value or "'\n" in value:
-        raise InputError(f"secrets: the value of {name} has a carriage return or a quote before a line "
-                         "break, which the CLI's .env reader cannot take; set it in the dashboard")
+    if "\r" in value or ("'" in value and ("\n" in value or "#" in value)):
+        raise InputError(f"secrets: the value of {name} mixes a single quote with a line break or '#', "
+                         "which the CLI's .env reader cannot take faithfully; set it in the dashboard")
     return f"{name}='{value}'\n"
 
 

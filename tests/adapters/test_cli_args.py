@@ -112,11 +112,12 @@ def test_write_profile(tmp_path: Path) -> None:
 
 
 def test_env_file_round_trip_rules(tmp_path: Path) -> None:
-    with mod._env_file({"A": "x'y\"z $H #c", "B": "multi\nline"}) as path:
+    with mod._env_file({"A": "x'y\"z $H \\", "B": "multi\nline #c"}) as path:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert path.read_text() == "A='x'y\"z $H #c'\nB='multi\nline'\n"
+        assert path.read_text() == "A='x'y\"z $H \\'\nB='multi\nline #c'\n"
     assert not path.exists()
-    for bad in ({"A B": "x"}, {"SUPABASE_URL": "x"}, {"A": "ends'\nnext"}, {}):
+    bad_values = ["ends'\nnext", "a\n'b", "it's #x", "a'#b", "x #y 'z", "a'b#c", "cr\r"]
+    for bad in ({"A B": "x"}, {"SUPABASE_URL": "x"}, {}, *({"A": v} for v in bad_values)):
         with pytest.raises(InputError), mod._env_file(bad):
             pass
 
