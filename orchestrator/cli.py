@@ -6,7 +6,7 @@ Command modules are imported inside each command so `orchestrator --help` stays 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,9 +25,9 @@ app.add_typer(local_app, name="local")
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations; pauses continue.")]
 NonInteractive = Annotated[bool, typer.Option("--non-interactive",
                                               help="Never prompt: a question without --yes fails (exit 4).")]
-EnvFile = Annotated[Optional[Path], typer.Option("--env-file", help="Read ${VAR} values from this dotenv file.")]
+EnvFile = Annotated[Path | None, typer.Option("--env-file", help="Read ${VAR} values from this dotenv file.")]
 Output = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
-PlaybookDir = Annotated[Optional[Path], typer.Option("--playbook-dir", help="Where to look for PLAYBOOK.")]
+PlaybookDir = Annotated[Path | None, typer.Option("--playbook-dir", help="Where to look for PLAYBOOK.")]
 PlaybookArg = Annotated[str, typer.Argument(help="Playbook file (or its name under playbooks/).")]
 
 
@@ -55,7 +55,7 @@ def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | No
 
 @app.command()
 def validate(playbook: PlaybookArg,
-             env: Annotated[Optional[list[str]], typer.Option("--env", "-e", help="Check only these.")] = None,
+             env: Annotated[list[str] | None, typer.Option("--env", "-e", help="Check only these.")] = None,
              yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
              output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Parse and check the playbook and the project it points at; change nothing."""
@@ -83,7 +83,7 @@ def run(playbook: PlaybookArg,
 
 @app.command()
 def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `run`.")],
-           project_dir: Annotated[Optional[Path], typer.Option("--project-dir")] = None,
+           project_dir: Annotated[Path | None, typer.Option("--project-dir")] = None,
            approve: Annotated[bool, typer.Option("--approve")] = False,
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
@@ -145,7 +145,7 @@ def _local(action: str, **kwargs: object) -> None:
 
 @local_app.command("up")
 def local_up(state_dir: StateDir = DEFAULT_STATE,
-             env_file: Annotated[Optional[Path], typer.Option("--env-file", help="Write the settings here "
+             env_file: Annotated[Path | None, typer.Option("--env-file", help="Write the settings here "
                                                               "(default: STATE_DIR/local.env).")] = None,
              rate_limit: Annotated[int, typer.Option("--rate-limit", help="Requests per minute per "
                                                      "endpoint.")] = 120) -> None:
@@ -167,10 +167,10 @@ def local_down(state_dir: StateDir = DEFAULT_STATE,
 
 
 @app.command()
-def lint(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: "
+def lint(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: "
                                                                "supabase/migrations).")] = None,
          fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, github or sarif.")] = "text",
-         since: Annotated[Optional[str], typer.Option("--since", help="Only files added or changed since "
+         since: Annotated[str | None, typer.Option("--since", help="Only files added or changed since "
                                                       "this git ref.")] = None,
          fail_on: Annotated[str, typer.Option("--fail-on", help="error, warning or never.")] = "error",
          project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding supabase/ and "

@@ -15,7 +15,7 @@ PATTERN = r"^\d+(\.\d+)?(ms|s|m|h)$"
 def parse_duration(value: Any) -> float:
     """Seconds from a duration string; ValueError with the accepted forms otherwise."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 500ms, 5s, 2m or 1h")
+        raise ValueError("expected a duration such as 500ms, 5s, 2m or 1h")  # noqa: TRY004 - pydantic wants ValueError
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError("a duration cannot be negative")

@@ -32,12 +32,12 @@ class InputError(OrchestratorError):
 class PlaybookError(InputError):
     """Playbook problems, each located as `file:line: key.path: message` (one per line)."""
 
-    def __init__(self, file: str, problems: Sequence["Located"]) -> None:
+    def __init__(self, file: str, problems: Sequence[Located]) -> None:
         self.file, self.problems = file, list(problems)
         super().__init__("\n".join(_located(file, p) for p in self.problems))
 
 
-def _located(file: str, problem: "Located") -> str:
+def _located(file: str, problem: Located) -> str:
     where = f"{file}:{problem.line}" if problem.line else file
     return f"{where}: {problem.path}: {problem.message}" if problem.path else f"{where}: {problem.message}"
 

@@ -35,7 +35,7 @@ class Journal:
     _file: TextIO | None = None
 
     @classmethod
-    def create(cls, project_root: Path, redact: Callable[[str], str], run_id: str | None = None) -> "Journal":
+    def create(cls, project_root: Path, redact: Callable[[str], str], run_id: str | None = None) -> Journal:
         run_id = run_id or new_run_id()
         path = project_root / RUNS_DIR / f"{run_id}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)

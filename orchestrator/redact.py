@@ -29,7 +29,7 @@ class Redactor:
     secrets: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], extra: Iterable[str] = ()) -> "Redactor":
+    def from_env(cls, env: Mapping[str, str], extra: Iterable[str] = ()) -> Redactor:
         r = cls()
         r.add(*(env.get(k, "") for k in SECRET_ENV_VARS))
         r.add(*extra)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from orchestrator.commands.common import Session, open_playbook
 from orchestrator.journal import Journal
@@ -16,7 +17,7 @@ def plan(s: Session, playbook: str, env: str) -> int:
     # A plan writes no journal: it only reads (db push --dry-run, API lookups).
     journal = Journal(path=Path(os.devnull), run_id="plan", redact=s.redactor)
     ctx = Runner(pb, s.common.run_options(), s.ui, s.redactor, s.environ, journal).context(env)
-    steps = []
+    steps: list[dict[str, Any]] = []
     for spec in pb.steps:
         with s.ui.status(f"planning {spec.label}"):
             lines = REGISTRY[spec.kind].plan(spec.config, ctx)

@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin")
 
@@ -71,7 +72,7 @@ class PostgresCluster:
         # the throwaway server has no TLS; the CLI (pgx) must not try it
         return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}?sslmode=disable"
 
-    def start(self) -> "PostgresCluster":
+    def start(self) -> Self:
         bin_dir = find_pg_bin()
         if self.base_dir is None:
             self.base_dir = Path(tempfile.mkdtemp(prefix="orch-pg-"))
@@ -100,7 +101,7 @@ class PostgresCluster:
         opts = f"-p {self.port} -h 127.0.0.1 -k {sock} -c fsync=off -c full_page_writes=off"
         argv = [str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", opts, "-l",
                 str(self.base_dir / "server.log"), "-w", "-t", "60", "start"]  # type: ignore[operator]
-        result = subprocess.run(_as_server_user(argv), capture_output=True, text=True)
+        result = subprocess.run(_as_server_user(argv), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             log = (self.base_dir / "server.log").read_text(errors="replace")[-2000:]  # type: ignore[operator]
             raise RuntimeError(f"postgres failed to start: {result.stderr.strip()}\n{log}")
@@ -113,7 +114,7 @@ class PostgresCluster:
         if remove and self._owns_dir and self.base_dir is not None:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 
-    def __enter__(self) -> "PostgresCluster":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

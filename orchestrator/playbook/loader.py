@@ -167,7 +167,7 @@ def _message(err: Any, model: Any, loc: tuple[Any, ...]) -> str:
         return f"unsupported playbook version {err.get('input')!r}; this orchestrator reads version: 1"
     if kind == "string_pattern_mismatch" and loc[-1:] == ("project_ref",):
         return f"{err.get('input')!r} is not a project ref (20 lowercase letters)"
-    return msg.removeprefix("Value error, ")
+    return str(msg).removeprefix("Value error, ")
 
 
 def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
@@ -222,7 +222,7 @@ def _git_root(start: Path) -> Path | None:
     # The one place outside the git adapter that asks git something: the adapter imports our errors,
     # and loading must stay cheap. `rev-parse --show-toplevel` only reads.
     result = subprocess.run(["git", "-C", str(start), "rev-parse", "--show-toplevel"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
 

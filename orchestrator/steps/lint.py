@@ -63,8 +63,7 @@ class LintStep:
             raise StepFailed(f"lint: {len(report.at_or_above(Severity(config.fail_on)))} finding(s) at or above "
                              f"{config.fail_on} in the pending migrations; fix them or suppress with "
                              "`-- orchestrator-lint: ignore <rule> -- <reason>`")
-        status = "warning" if report.findings else "ok"
-        return StepOutcome(status, f"{len(pending)} pending file(s), {len(report.findings)} finding(s)", details)
+        return StepOutcome("warning" if report.findings else "ok", f"{len(pending)} pending file(s), {len(report.findings)} finding(s)", details)
 
     def _lint(self, config: LintStepConfig, ctx: StepContext) -> tuple[Any, list[Any]]:
         from orchestrator.lint import AppliedMigration, LintConfig, filter_pending, lint_paths

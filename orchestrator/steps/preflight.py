@@ -86,8 +86,8 @@ class PreflightStep:
         if have >= parse_version(config.min_cli_version):
             return []
         found = ".".join(map(str, have))
-        return [f"supabase CLI {found} is older than {config.min_cli_version}: run scripts/install-tools "
-                "or set SUPABASE_CLI"]
+        return [(f"supabase CLI {found} is older than {config.min_cli_version}: run scripts/install-tools "
+                 "or set SUPABASE_CLI")]
 
     def _token_problems(self, ctx: StepContext) -> list[str]:
         if not ctx.token:

@@ -19,7 +19,7 @@ class Assertion(StepConfig):
     expect: Any = Field(None, description="the value of the first column of the first row")
 
     @model_validator(mode="after")
-    def _one_expectation(self) -> "Assertion":
+    def _one_expectation(self) -> Assertion:
         if (self.expect_rows is None) == ("expect" not in self.model_fields_set):
             raise ValueError("give exactly one of expect_rows or expect")
         return self
