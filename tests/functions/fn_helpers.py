@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,3 +146,51 @@ def pythonpath() -> str:
 
 def dump(events: list[dict[str, Any]]) -> str:
     return "\n".join(json.dumps(e) for e in events if e["event"] != "output")
+
+
+class Terminal:
+    """`python -m orchestrator ARGS` on a pseudo-terminal: stdin is a tty, so prompts are real."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        term_env = {**env, "PYTHONPATH": pythonpath(), "TERM": "dumb", "COLUMNS": "200", "NO_COLOR": "1"}
+        self.proc = subprocess.Popen(orchestrator_argv(*args), cwd=cwd, env=term_env, stdin=slave, stdout=slave,
+                                     stderr=slave, start_new_session=True)
+        os.close(slave)
+        self.master, self.text, self.pos = master, "", 0
+
+    def expect(self, wanted: str, timeout: float = 120.0) -> str:
+        """Read until `wanted` appears after what earlier calls consumed; return the text up to it."""
+        deadline = time.monotonic() + timeout
+        while wanted not in self.text[self.pos:]:
+            if not self._read(deadline - time.monotonic()):
+                raise AssertionError(f"no {wanted!r} from the orchestrator; it printed:\n{self.text[-4000:]}")
+        end = self.text.index(wanted, self.pos) + len(wanted)
+        seen, self.pos = self.text[self.pos:end], end
+        return seen
+
+    def send(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def finish(self, timeout: float = 120.0) -> tuple[int, str]:
+        deadline = time.monotonic() + timeout
+        while self._read(deadline - time.monotonic()):
+            pass
+        code = self.proc.wait(timeout=max(deadline - time.monotonic(), 1))
+        os.close(self.master)
+        return code, self.text
+
+    def _read(self, remaining: float) -> bool:
+        """False at end of output (or when time is up)."""
+        if remaining <= 0:
+            self.proc.kill()
+            return False
+        ready, _, _ = select.select([self.master], [], [], remaining)
+        if not ready:
+            return self._read(0)
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        self.text += data.decode(errors="replace")
+        return bool(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from fn_helpers import BROKEN, Project, dump
 
 
@@ -46,7 +48,7 @@ def test_broken_second_function_is_caught_rolled_back_and_third_never_deployed(p
     log = project.sim.request_log()
     deploys = [r for r in log if r["endpoint"] == "functions.deploy"]
     assert len(deploys) == 3
-    assert all(later["start"] >= earlier["end"] for earlier, later in zip(deploys, deploys[1:], strict=False))
+    assert all(later["start"] >= earlier["end"] for earlier, later in itertools.pairwise(deploys))
     assert not [r for r in log if r["endpoint"] == "functions.bulk-update"]
     cli_deploys = [e["argv"] for e in events if e["event"] == "cli" and "deploy" in e["argv"]]
     assert [argv[argv.index("deploy") + 1] for argv in cli_deploys] == [alpha, beta, beta]
