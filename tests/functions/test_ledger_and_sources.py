@@ -1,0 +1,112 @@
+"""Unit tests: the ledger's last-good choice (on a real Postgres) and shared-folder detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.adapters import database
+from orchestrator.function_source import function_paths, project_paths, shared_folders
+from orchestrator.ledger import Ledger
+from orchestrator.redact import Redactor
+
+
+@pytest.fixture
+def ledger(fresh_db: str) -> Ledger:
+    return Ledger(lambda sql: database.query(fresh_db, sql, redactor=Redactor(), read_only=False), "staging")
+
+
+def _add(ledger: Ledger, commit: str, content: str, outcome: str = "ok", *, action: str = "deploy",
+         dirty: bool = False, function: str = "f") -> None:
+    ledger.record(function=function, action=action, commit=commit, content_hash=content, version=None,
+                  outcome=outcome, user="me", run_id="r", dirty=dirty)
+
+
+def test_empty_ledger_reads_without_creating_the_schema(ledger: Ledger) -> None:
+    assert ledger.entries() == [] and ledger.last_good("f") is None and ledger.last_ok("f") is None
+    assert ledger.query("select to_regclass('supabase_orchestrator.deploy_ledger') is null as absent") == [
+        {"absent": True}]
+
+
+def test_last_good_is_the_newest_ok_deploy_before_the_current_with_other_content(ledger: Ledger) -> None:
+    _add(ledger, "c1", "h1")
+    _add(ledger, "c2", "h2")
+    _add(ledger, "c3", "h3")
+    assert ledger.last_good("f").git_commit == "c2"  # type: ignore[union-attr]
+
+
+def test_last_good_skips_failed_rolled_back_dirty_and_same_content(ledger: Ledger) -> None:
+    _add(ledger, "c1", "h1")
+    _add(ledger, "c2", "h2", "failed")
+    _add(ledger, "c3", "h3", "rolled_back")
+    _add(ledger, "c4", "h4", dirty=True)  # not reproducible from git
+    _add(ledger, "c5", "h5")
+    _add(ledger, "c6", "h5")  # same files as the current one: rolling back to it changes nothing
+    _add(ledger, "c6", "h5")
+    assert ledger.last_good("f").git_commit == "c1"  # type: ignore[union-attr]
+
+
+def test_after_a_rollback_last_good_is_the_one_before_it(ledger: Ledger) -> None:
+    _add(ledger, "c1", "h1")
+    _add(ledger, "c2", "h2")
+    _add(ledger, "c3", "h3", "rolled_back")
+    _add(ledger, "c2", "h2", action="rollback")
+    assert ledger.last_good("f").git_commit == "c1"  # type: ignore[union-attr]
+    assert ledger.last_ok("f").action == "rollback"  # type: ignore[union-attr]
+
+
+def test_functions_and_environments_are_kept_apart(ledger: Ledger) -> None:
+    _add(ledger, "c1", "h1")
+    _add(ledger, "c2", "h2", function="other")
+    production = Ledger(ledger.query, "production")
+    _add(production, "p1", "h9")
+    _add(ledger, "c3", "h3")
+    assert ledger.last_good("f").git_commit == "c1"  # type: ignore[union-attr]
+    assert production.last_good("f") is None and [e.git_commit for e in production.entries()] == ["p1"]
+
+
+def test_quotes_in_values_are_stored_literally(ledger: Ledger) -> None:
+    ledger.record(function="f", action="deploy", commit="c1", content_hash="h", version=3, outcome="ok",
+                  user="O'Brien <ob@example.com>'); drop table x; --", run_id=None)
+    [entry] = ledger.entries("f")
+    assert entry.deployed_by.startswith("O'Brien") and entry.platform_version == 3 and entry.run_id is None
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_shared_folders_follow_relative_imports_transitively(tmp_path: Path) -> None:
+    fns = _tree(tmp_path / "supabase" / "functions", {
+        "api/index.ts": 'import { cors } from "../_shared/cors.ts";\nimport x from "./local.ts";\n',
+        "api/local.ts": "const m = await import('../_db/client.ts');\n",
+        "_shared/cors.ts": 'export * from "../_util/headers.ts";\n',
+        "_util/headers.ts": "export const h = 1;\n",
+        "_db/client.ts": 'import "jsr:@supabase/supabase-js";\n',
+        "_unused/x.ts": "export {};\n",
+        "other/index.ts": 'import "../_unused/x.ts";\n',
+    })
+    assert shared_folders(fns / "api", fns) == ["_db", "_shared", "_util"]
+    assert shared_folders(fns / "other", fns) == ["_unused"]
+
+
+def test_shared_folders_ignore_missing_folders_non_sources_and_sibling_functions(tmp_path: Path) -> None:
+    fns = _tree(tmp_path, {
+        "api/index.ts": 'import "../_gone/x.ts";\nimport "../other/index.ts";\n',
+        "api/README.md": 'see "../_docs/x.md"\n',
+        "_docs/x.md": "",
+        "api/deno.json": '{"imports": {"@shared/": "../_shared/"}}\n',
+        "_shared/a.ts": "",
+    })
+    assert shared_folders(fns / "api", fns) == ["_shared"]  # via the function's own deno.json
+
+
+def test_project_paths_name_the_folder_shared_folders_and_import_maps(tmp_path: Path) -> None:
+    _tree(tmp_path / "supabase" / "functions", {"api/index.ts": 'import "../_shared/a.ts";\n', "_shared/a.ts": ""})
+    assert project_paths("api", tmp_path) == function_paths("api", ["_shared"]) == [
+        "supabase/functions/api", "supabase/functions/_shared", "supabase/functions/import_map.json",
+        "supabase/functions/deno.json", "supabase/functions/deno.jsonc"]
