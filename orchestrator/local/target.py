@@ -51,7 +51,12 @@ def _settings(ref: str, pg: PostgresCluster) -> dict[str, Any]:
     return {"project_ref": ref, "access_token": "sbp_" + secrets.token_hex(20),
             "anon_key": "sb_publishable_" + secrets.token_urlsafe(24),
             "service_role_key": "sb_secret_" + secrets.token_urlsafe(24),
-            "db_url": pg.url(), "db_port": pg.port, "functions_url": ""}
+            "db_url": _no_tls(pg.url()), "db_port": pg.port, "functions_url": ""}
+
+
+def _no_tls(url: str) -> str:
+    """The throwaway cluster has no TLS; supabase 2.x refuses its URL without sslmode=disable."""
+    return url if "sslmode=" in url else url + ("&" if "?" in url else "?") + "sslmode=disable"
 
 
 class LocalTarget:
@@ -152,8 +157,8 @@ class LocalTarget:
         if self.info is not None:
             _terminate(self.info.simulator_pid, "orchestrator.local.simulator")
             self._reap_workers()
-            pg = PostgresCluster(base_dir=Path(self.info.postgres_dir), pid=self.info.postgres_pid)
-            pg.stop(remove=False)
+            if _alive(self.info.postgres_pid, "postgres"):  # never signal a recycled pid
+                PostgresCluster(base_dir=Path(self.info.postgres_dir), pid=self.info.postgres_pid).stop(remove=False)
             if not keep:
                 shutil.rmtree(self.info.postgres_dir, ignore_errors=True)
             self.info = None

@@ -4,6 +4,7 @@ to run the real supabase CLI against it. Thin wrappers over orchestrator.local.t
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,8 +52,9 @@ def run_cli(target: LocalTarget, cwd: Path, *args: str, major: int = 3,
     result = subprocess.run([str(binary), *args], cwd=cwd, env=cli_env(target, cwd / ".supabase-home"),
                             capture_output=True, text=True, timeout=120, check=False)
     if check:
-        assert result.returncode == 0, f"supabase {' '.join(args)} exited {result.returncode}:\n" \
-                                       f"{result.stdout}\n{result.stderr}"
+        shown = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", f"{' '.join(args)} exited {result.returncode}:\n"
+                       f"{result.stdout}\n{result.stderr}")
+        assert result.returncode == 0, f"supabase {shown}"
     return result
 
 

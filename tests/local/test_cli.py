@@ -114,17 +114,26 @@ def _function_id(target: LocalTarget, slug: str) -> str:
     return str(response.json()["id"])
 
 
+def _fresh_database(url: str) -> str:
+    """Each version's migration history starts empty: a new database in the target's cluster."""
+    name = f"m_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"create database {name}")
+    base, _, query = url.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+
+
 @pytest.mark.parametrize("major", [3, 2])
 def test_migrations_via_db_url(local_target: LocalTarget, project: Path, major: int) -> None:
     table = f"t_{uuid.uuid4().hex[:8]}"
     version = f"2025{uuid.uuid4().int % 10**10:010d}"
     (project / "supabase/migrations" / f"{version}_{table}.sql").write_text(f"create table {table}(id int);\n")
-    db = ["--db-url", local_target.db_url]
+    db = ["--db-url", _fresh_database(local_target.db_url)]
     before = run_cli(local_target, project, "migration", "list", *db, major=major)
     assert version in before.stdout
     yes = ["--yes"] if major == 3 else []
     run_cli(local_target, project, "db", "push", *db, *yes, major=major)
-    with psycopg.connect(local_target.db_url) as conn:
+    with psycopg.connect(db[1]) as conn:
         assert conn.execute("select to_regclass(%s) is not null", (table,)).fetchone() == (True,)
         applied = conn.execute("select version from supabase_migrations.schema_migrations").fetchall()
     assert (version,) in applied
