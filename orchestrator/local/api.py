@@ -37,9 +37,18 @@ class SimConfig:
     region: str = "local"
 
 
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    entrypoint: str
+    files: dict[str, bytes]
+    verify_jwt: bool
+
+
 class SimApi:
     def __init__(self, config: SimConfig, store: Store, logs: LogBook) -> None:
         self.config, self.store, self.logs = config, store, logs
+        self.staged: dict[str, Upload] = {}  # bundleOnly uploads waiting for the bulk update
         self.created_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
     def routes(self) -> list[Route]:
@@ -131,17 +140,30 @@ class SimApi:
         slug = slug or meta.get("name")
         if not slug or not files:
             return error(400, "slug and at least one file are required")
-        entry = _relative(str(meta.get("entrypoint_path") or "index.ts"))
-        fn = self.store.deploy(slug, str(meta.get("name") or slug), entry, files,
-                               bool(meta.get("verify_jwt", True)))
+        upload = Upload(str(meta.get("name") or slug), _relative(str(meta.get("entrypoint_path") or "index.ts")),
+                        files, bool(meta.get("verify_jwt", True)))
+        if req.arg("bundleOnly") in ("true", "1"):
+            return json_response(201, self._stage(slug, upload))
+        fn = self.store.deploy(slug, upload.name, upload.entrypoint, upload.files, upload.verify_jwt)
         return json_response(201, fn.as_api())
 
-    def bulk_update(self, req: Request) -> Response:
-        # After bundleOnly uploads the CLI activates them all at once; each is already live here.
-        wanted = req.json() or []
-        slugs = {str(item.get("slug")) for item in wanted if isinstance(item, dict)}
+    def _stage(self, slug: str, upload: Upload) -> dict[str, Any]:
+        """bundleOnly: keep the upload aside; the bulk update that follows makes it live."""
         with self.store.lock:
-            found = [f.as_api() for s, f in self.store.functions.items() if s in slugs]
+            self.staged[slug] = upload
+            fn = self.store.functions.get(slug)
+            version = fn.current.version + 1 if fn else 1
+            return {"id": fn.id if fn else slug, "slug": slug, "name": upload.name, "status": "ACTIVE",
+                    "version": version, "entrypoint_path": upload.entrypoint, "verify_jwt": upload.verify_jwt}
+
+    def bulk_update(self, req: Request) -> Response:
+        wanted = req.json() or []
+        slugs = [str(item.get("slug")) for item in wanted if isinstance(item, dict)]
+        with self.store.lock:
+            for slug in slugs:
+                if (up := self.staged.pop(slug, None)) is not None:
+                    self.store.deploy(slug, up.name, up.entrypoint, up.files, up.verify_jwt)
+            found = [self.store.functions[s].as_api() for s in slugs if s in self.store.functions]
         return json_response(200, {"functions": found})
 
     def function_body(self, req: Request) -> Response:

@@ -137,3 +137,17 @@ def test_migrations_via_db_url(local_target: LocalTarget, project: Path, major: 
         assert conn.execute("select to_regclass(%s) is not null", (table,)).fetchone() == (True,)
         applied = conn.execute("select version from supabase_migrations.schema_migrations").fetchall()
     assert (version,) in applied
+
+
+def test_multi_function_deploy_goes_live_only_with_the_bulk_update(local_target: LocalTarget, project: Path) -> None:
+    slugs = [_slug("bulk-a"), _slug("bulk-b")]
+    for slug in slugs:
+        write_function(project, slug, f'Deno.serve(() => new Response("{slug}"));\n')
+    args = ["functions", "deploy", *slugs, "--project-ref", local_target.project_ref, "--use-api", "--yes"]
+    local_target.client.inject_fault("PUT", "/v1/projects/*/functions", count=10, status=500)
+    failed = run_cli(local_target, project, *args, check=False)
+    local_target.client.clear_faults()
+    assert failed.returncode != 0
+    assert all(local_target.client.function_versions(s) == [] for s in slugs)
+    run_cli(local_target, project, *args)
+    assert [len(local_target.client.function_versions(s)) for s in slugs] == [1, 1]
