@@ -128,8 +128,9 @@ class LocalTarget:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # Its own temp dir: the server runs as `postgres` when we are root, and must be able to
         # reach its data even when the state dir sits under a private (0700) folder.
-        pg = PostgresCluster(base_dir=Path(tempfile.mkdtemp(prefix="orch-local-pg-"))).start()
+        pg = PostgresCluster(base_dir=Path(tempfile.mkdtemp(prefix="orch-local-pg-")))
         try:
+            pg.start()
             self.settings = _settings(_ref(), pg)
             self._write_private("settings.json", self.settings)
             self.info = self._start_simulator(pg)
