@@ -17,6 +17,7 @@ from pathlib import Path
 from pglast import parser as pg
 
 from orchestrator.lint.nodes import Node, def_elems
+from orchestrator.lint.pgjson import RawStmt, plpgsql_functions, statements
 
 _TRIVIA = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _IGNORE = re.compile(rb"--[ \t]*orchestrator-lint:[ \t]*(ignore-file|ignore)\b([^\n]*)")
@@ -31,16 +32,24 @@ _KEYWORDS = re.compile(rb"(?i)\b(?:update|delete|create|alter|drop|truncate|comm
 
 @dataclass
 class Stmt:
-    """One statement. `runs_now` is False inside function bodies (they run when called)."""
+    """One statement. `runs_now` is False inside function bodies (they run when called).
+
+    `raw` is the node's JSON text until a checker first reads `body` (see `pgjson`)."""
 
     kind: str
-    body: Node
+    raw: str | Node
     start: int
     end: int
     index: int
     parent: int | None = None
     runs_now: bool = True
     ignores: set[str] = field(default_factory=set)
+
+    @property
+    def body(self) -> Node:
+        if isinstance(self.raw, str):
+            self.raw = json.loads(self.raw)
+        return self.raw
 
     @property
     def nested(self) -> bool:
@@ -106,15 +115,20 @@ def load(path: Path, display: str) -> SqlFile:
     """Read and parse a file; syntax errors land in `errors`, never raise."""
     sql = SqlFile(path, display, path.read_bytes())
     try:
-        tree = json.loads(pg.parse_sql_json(sql.data.decode("utf-8")))
+        tree = pg.parse_sql_json(sql.data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         sql.errors.append(SyntaxProblem(exc.start, "file is not valid UTF-8"))
         return sql
     except pg.ParseError as exc:
         sql.errors.append(SyntaxProblem(_char_to_byte(sql.data, exc.args[1] or 0), str(exc.args[0])))
         return sql
-    for raw in tree.get("stmts", ()):
-        _add_statement(sql, raw, 0, len(sql.data), None, True)
+    tops = [_statement(sql, raw, 0, len(sql.data), None, True) for raw in statements(tree)]
+    bodies = _plpgsql_bodies(sql, tops)
+    for stmt in tops:  # each top-level statement is followed by those of its body
+        stmt.index = len(sql.stmts)
+        sql.stmts.append(stmt)
+        if id(stmt) in bodies:
+            _add_body(sql, stmt, bodies[id(stmt)])
     _attach_ignores(sql)
     return sql
 
@@ -123,36 +137,56 @@ def _char_to_byte(data: bytes, char_offset: int) -> int:
     return len(data.decode("utf-8", "replace")[:char_offset].encode("utf-8"))
 
 
-def _add_statement(sql: SqlFile, raw: Node, base: int, limit: int, parent: int | None, runs_now: bool) -> None:
-    lead = base + raw.get("stmt_location", 0)
-    length = raw.get("stmt_len", 0)
-    end = lead + length if length else limit
+def _statement(sql: SqlFile, raw: RawStmt, base: int, limit: int, parent: int | None, runs_now: bool) -> Stmt:
+    lead = base + raw.location
+    end = lead + raw.length if raw.length else limit
     trivia = _TRIVIA.match(sql.data, lead, end)
     start = trivia.end() if trivia else lead
-    ((kind, body),) = raw["stmt"].items()
-    stmt = Stmt(kind, body, start, end, len(sql.stmts), parent, runs_now)
-    sql.stmts.append(stmt)
-    if parent is None and kind in ("CreateFunctionStmt", "DoStmt"):
-        _add_plpgsql(sql, stmt)
+    return Stmt(raw.kind, raw.body, start, end, len(sql.stmts), parent, runs_now)
 
 
 # PL/pgSQL bodies ---------------------------------------------------------------------------
-def _add_plpgsql(sql: SqlFile, stmt: Stmt) -> None:
+def _plpgsql_bodies(sql: SqlFile, tops: list[Stmt]) -> dict[int, str]:
+    """`{id(stmt): JSON of its compiled body}` for the PL/pgSQL functions and DO blocks worth reading.
+
+    One `parse_plpgsql_json` call for the whole file; when a body does not compile, each is
+    parsed alone so the error names its own statement."""
+    wanted = [s for s in tops if _plpgsql_body(sql, s) is not None]
+    if len(wanted) > 1:
+        try:
+            found = plpgsql_functions(pg.parse_plpgsql_json("\n;\n".join(map(sql.text, wanted))))
+        except pg.ParseError:
+            found = []
+        if len(found) == len(wanted):
+            return {id(s): body for s, body in zip(wanted, found, strict=True)}
+    bodies = {}
+    for stmt in wanted:
+        try:
+            bodies[id(stmt)] = pg.parse_plpgsql_json(sql.text(stmt))
+        except pg.ParseError as exc:
+            sql.errors.append(SyntaxProblem(stmt.start, f"in PL/pgSQL body: {exc.args[0]}"))
+    return bodies
+
+
+def _plpgsql_body(sql: SqlFile, stmt: Stmt) -> Node | None:
+    """The `AS` option of a PL/pgSQL function or DO block that may hold statements a rule reads."""
+    if stmt.kind not in ("CreateFunctionStmt", "DoStmt"):
+        return None
     opts = def_elems(stmt.body.get("options") or stmt.body.get("args"))
     lang = opts.get("language", {}).get("arg", {}).get("String", {}).get("sval", "plpgsql")
     body = opts.get("as")
     if lang.lower() != "plpgsql" or body is None or body.get("arg_location", -1) < 0:
-        return
+        return None
     if not _KEYWORDS.search(sql.data, stmt.start, stmt.end):
-        return  # nothing in the body any rule looks at
-    try:
-        tree = pg.parse_plpgsql_json(sql.text(stmt))
-    except pg.ParseError as exc:
-        sql.errors.append(SyntaxProblem(stmt.start, f"in PL/pgSQL body: {exc.args[0]}"))
-        return
-    body_start = _body_start(sql.data, body["arg_location"])
-    first_line = sql.pos(body_start)[0]
-    for m in _EXECSQL.finditer(tree):
+        return None  # nothing in the body any rule looks at
+    return body
+
+
+def _add_body(sql: SqlFile, stmt: Stmt, compiled: str) -> None:
+    body = _plpgsql_body(sql, stmt)
+    assert body is not None  # only such statements were compiled
+    first_line = sql.pos(_body_start(sql.data, body["arg_location"]))[0]
+    for m in _EXECSQL.finditer(compiled):
         query: str = json.loads(m.group(2))
         word = query.lstrip().split(None, 1)[0].lower() if query.strip() else ""
         if word in _RELEVANT and (word != "select" or stmt.kind == "DoStmt"):
@@ -169,14 +203,14 @@ def _add_embedded(sql: SqlFile, parent: Stmt, query: str, line: int) -> None:
     found = sql.data.find(query.encode("utf-8"), line_start, parent.end)
     base = found if found >= 0 else line_start
     try:
-        tree = json.loads(pg.parse_sql_json(query))
+        raws = statements(pg.parse_sql_json(query))
     except pg.ParseError:
         return  # PL/pgSQL accepted it; nothing more to check
     limit = base + len(query.encode("utf-8")) if found >= 0 else parent.end
-    for raw in tree.get("stmts", ()):
+    for raw in raws:
         if found < 0:
-            raw = {**raw, "stmt_location": 0, "stmt_len": 0}
-        _add_statement(sql, raw, base, limit, parent.index, parent.kind == "DoStmt")
+            raw = raw._replace(location=0, length=0)
+        sql.stmts.append(_statement(sql, raw, base, limit, parent.index, parent.kind == "DoStmt"))
 
 
 # ignore comments ---------------------------------------------------------------------------
