@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -126,7 +127,9 @@ def _fresh_database(url: str) -> str:
 @pytest.mark.parametrize("major", [3, 2])
 def test_migrations_via_db_url(local_target: LocalTarget, project: Path, major: int) -> None:
     table = f"t_{uuid.uuid4().hex[:8]}"
-    version = f"2025{uuid.uuid4().int % 10**10:010d}"
+    # a real timestamp: the v2 binary mismatches versions whose digits are not a valid date (month 54)
+    moment = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=uuid.uuid4().int % 30_000_000)
+    version = moment.strftime("%Y%m%d%H%M%S")
     (project / "supabase/migrations" / f"{version}_{table}.sql").write_text(f"create table {table}(id int);\n")
     db = ["--db-url", _fresh_database(local_target.db_url)]
     before = run_cli(local_target, project, "migration", "list", *db, major=major)
