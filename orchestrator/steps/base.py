@@ -50,3 +50,10 @@ class StepKind(Protocol):
     def run(self, config: Any, ctx: StepContext) -> StepOutcome:
         """Do the step. Raise StepFailed / StoppedByHuman (orchestrator.errors) to fail."""
         ...
+
+
+class NoStaticChecks:
+    """Mixin for step kinds whose config needs nothing from the project on disk."""
+
+    def check(self, config: Any, project: ProjectInfo) -> list[Problem]:
+        return []

@@ -17,7 +17,7 @@ from orchestrator.ledger import Entry
 from orchestrator.playbook.models import ProjectInfo
 from orchestrator.prompt import NO_TERMINAL
 from orchestrator.rollback import ledger_for, rollback_function
-from orchestrator.rollout import CheckResult, Checks, deploy_one, run_checks
+from orchestrator.rollout import CheckResult, Checks, deploy_one, live_versions, run_checks
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
 
 SLUG = r"^[A-Za-z][A-Za-z0-9_-]*$"
@@ -84,13 +84,15 @@ class _Rollout:
         self.skip_checks = False
         self.done: list[dict[str, object]] = []
         self.commit, self.user = ctx.git.head(), ctx.git.user()  # fixed for the whole run
+        # Read once up front: each function is deployed once per step, by us.
+        self.good, self.live = self.ledger.last_ok_all(), live_versions(ctx)
 
     def one(self, name: str) -> StepOutcome | None:
         ctx = self.ctx
-        good = self.ledger.last_ok(name)
+        good = self.good.get(name)
         paths = project_paths(name, ctx.playbook.project.root)
         rel_paths = [self._rel(p) for p in paths]
-        deployed = deploy_one(ctx, name)
+        deployed = deploy_one(ctx, name, known=self.live)
         ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
         result = CheckResult("skipped") if self.skip_checks else run_checks(ctx, name, deployed, self.config.checks)
         failed = result.failed(self.config.checks)

@@ -6,8 +6,7 @@ from typing import ClassVar, Literal
 
 from orchestrator.context import StepContext
 from orchestrator.durations import Duration, format_duration
-from orchestrator.playbook.models import ProjectInfo
-from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
 
 
 class PauseConfig(StepConfig):
@@ -16,12 +15,10 @@ class PauseConfig(StepConfig):
     on_timeout: Literal["abort", "continue"] = "abort"
 
 
-class PauseStep:
+class PauseStep(NoStaticChecks):
     kind: ClassVar[str] = "pause"
     config_model: ClassVar[type[StepConfig]] = PauseConfig
 
-    def check(self, config: PauseConfig, project: ProjectInfo) -> list[Problem]:
-        return []
 
     def plan(self, config: PauseConfig, ctx: StepContext) -> list[str]:
         limit = f", {config.on_timeout} after {format_duration(config.timeout)}" if config.timeout else ""

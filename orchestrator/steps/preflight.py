@@ -8,8 +8,7 @@ from pydantic import Field
 
 from orchestrator.context import StepContext
 from orchestrator.errors import InputError, StepFailed
-from orchestrator.playbook.models import ProjectInfo
-from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
 
 _VERSION = r"^\d+\.\d+\.\d+$"
 
@@ -40,12 +39,10 @@ def _cli_state(path: str) -> bool:
     return any(path.startswith(d) or f"/{d}" in path for d in _STATE_DIRS)
 
 
-class PreflightStep:
+class PreflightStep(NoStaticChecks):
     kind: ClassVar[str] = "preflight"
     config_model: ClassVar[type[StepConfig]] = PreflightConfig
 
-    def check(self, config: PreflightConfig, project: ProjectInfo) -> list[Problem]:
-        return []
 
     def plan(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
         return [f"check: {c}" for c in self._checks(config, ctx)]

@@ -8,8 +8,7 @@ from pydantic import Field, RootModel, model_validator
 
 from orchestrator.context import StepContext
 from orchestrator.errors import StepFailed
-from orchestrator.playbook.models import ProjectInfo
-from orchestrator.steps.base import Problem, StepConfig, StepOutcome
+from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
 
 
 class Assertion(StepConfig):
@@ -50,12 +49,10 @@ def _same(actual: Any, expected: Any) -> bool:
         return str(actual) == str(expected)
 
 
-class VerifyStep:
+class VerifyStep(NoStaticChecks):
     kind: ClassVar[str] = "verify"
     config_model: ClassVar[type[Any]] = VerifyConfig
 
-    def check(self, config: VerifyConfig, project: ProjectInfo) -> list[Problem]:
-        return []
 
     def plan(self, config: VerifyConfig, ctx: StepContext) -> list[str]:
         via = "db_url" if ctx.env.db_url else "the Management API"
