@@ -89,11 +89,8 @@ class Ledger:
                    f"values ({values})")
 
     def entries(self, function: str | None = None, limit: int = 200) -> list[Entry]:
-        if not self._ready:  # reading must not create the schema (plan, history change nothing)
-            exists = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present")
-            if not exists or not exists[0].get("present"):
-                return []
-            self._ready = True
+        if not self._exists():
+            return []
         where = f"environment = {lit(self.environment)}"
         if function:
             where += f" and function_name = {lit(function)}"
@@ -112,3 +109,19 @@ class Ledger:
 
     def last_ok(self, function: str) -> Entry | None:
         return next((e for e in self.entries(function) if e.outcome == "ok" and not e.dirty), None)
+
+    def last_ok_all(self) -> dict[str, Entry]:
+        """last_ok of every function, in one query (the functions step reads them all up front)."""
+        if not self._exists():
+            return {}
+        rows = self.query(f"select distinct on (function_name) {COLUMNS} from supabase_orchestrator.deploy_ledger "
+                          f"where environment = {lit(self.environment)} and outcome = 'ok' and not dirty "
+                          "order by function_name, id desc")
+        return {e.function_name: e for e in map(Entry.from_row, rows)}
+
+    def _exists(self) -> bool:
+        """Reading must not create the schema (plan and history change nothing)."""
+        if not self._ready:
+            found = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present")
+            self._ready = bool(found and found[0].get("present"))
+        return self._ready

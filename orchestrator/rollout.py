@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,10 +68,22 @@ class Deployed:
     deployed_at: datetime
 
 
-def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None) -> Deployed:
-    """Deploy exactly one function and wait until the API shows a newer version."""
-    before = ctx.api.get_function(ctx.env.project_ref, name)
-    old = before.version if before else None
+def live_versions(ctx: StepContext) -> dict[str, int]:
+    """Every deployed function's version, in one API call (instead of one call per function)."""
+    return {f.slug: f.version for f in ctx.api.list_functions(ctx.env.project_ref)}
+
+
+def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None, *,
+               known: Mapping[str, int] | None = None) -> Deployed:
+    """Deploy exactly one function and wait until the API shows a newer version.
+
+    `known`: live versions read just before (see live_versions); without it we ask the API.
+    """
+    if known is None:
+        before = ctx.api.get_function(ctx.env.project_ref, name)
+        old = before.version if before else None
+    else:
+        old = known.get(name)
     started = datetime.now(UTC)
     _deploy_with_retries(ctx, name, workdir, old)
     info = _wait_for_new_version(ctx, name, old)
@@ -138,11 +151,15 @@ def _smoke(ctx: StepContext, name: str, info: FunctionInfo, smoke: SmokeCheck, r
 
     headers = dict(smoke.headers)
     if info.verify_jwt is not False:  # the gateway wants a JWT: the project's anon key is one
-        key = ctx.api.anon_key(ctx.env.project_ref)
+        key = ctx.facts.get("anon_key") or ctx.api.anon_key(ctx.env.project_ref)
+        ctx.facts["anon_key"] = key  # one lookup per environment, not per function
         ctx.redactor.add(key)
         headers.setdefault("Authorization", f"Bearer {key}")
     url = f"{ctx.env.functions_base()}/{name}{smoke.path}"
+    started = time.monotonic()
     probe = call(url, method=smoke.method, json=smoke.json_body, headers=headers, timeout=smoke.timeout)
+    ctx.journal.write("smoke", env=ctx.env_name, function=name, method=smoke.method, url=url, status=probe.status,
+                      duration_s=round(time.monotonic() - started, 3))
     if probe.status in smoke.expect_status:
         ctx.ui.ok(f"smoke {smoke.method} {url} -> {probe.status}")
         return

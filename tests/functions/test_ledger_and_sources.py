@@ -110,3 +110,15 @@ def test_project_paths_name_the_folder_shared_folders_and_import_maps(tmp_path: 
     assert project_paths("api", tmp_path) == function_paths("api", ["_shared"]) == [
         "supabase/functions/api", "supabase/functions/_shared", "supabase/functions/import_map.json",
         "supabase/functions/deno.json", "supabase/functions/deno.jsonc"]
+
+
+def test_last_ok_all_matches_last_ok_per_function(ledger: Ledger) -> None:
+    assert ledger.last_ok_all() == {}
+    _add(ledger, "c1", "h1")
+    _add(ledger, "c2", "h2", "failed")
+    _add(ledger, "o1", "h1", function="other", dirty=True)
+    _add(ledger, "o2", "h2", function="other")
+    _add(ledger, "o3", "h3", "rolled_back", function="other")
+    found = ledger.last_ok_all()
+    assert {k: v.git_commit for k, v in found.items()} == {"f": "c1", "other": "o2"}
+    assert found == {"f": ledger.last_ok("f"), "other": ledger.last_ok("other")}
