@@ -47,9 +47,10 @@ class Stmt:
 
     @property
     def body(self) -> Node:
-        if isinstance(self.raw, str):
-            self.raw = json.loads(self.raw)
-        return self.raw
+        raw = self.raw
+        if isinstance(raw, str):
+            raw = self.raw = json.loads(raw)
+        return raw
 
     @property
     def nested(self) -> bool:
