@@ -17,9 +17,9 @@ import json
 import re
 from typing import Any, NamedTuple
 
-_HEAD = re.compile(r'\{"stmt":\{"(\w+)":')
-_TAIL = re.compile(r'\}\}(?:,"stmt_location":(\d+))?(?:,"stmt_len":(\d+))?\},?\Z')
-_TAIL_WINDOW = 80  # characters; the tail is at most ~50
+_HEAD = '{"stmt":{"'
+# The end of each entry: `}}` closing the body and `{"Kind": ...}`, then the non-zero position fields.
+_TAIL = re.compile(r'\}\}(,"stmt_location":(\d+))?(,"stmt_len":(\d+))?\}(?=,\{"stmt":\{"|\]\}\Z)')
 _FUNCTION = '\n{"PLpgSQL_function":'  # parse_plpgsql_json prints one function a line
 
 
@@ -34,17 +34,16 @@ class RawStmt(NamedTuple):
 
 def statements(tree: str) -> list[RawStmt]:
     """The statements of a `parse_sql_json` result, in order, bodies left undecoded."""
-    heads = list(_HEAD.finditer(tree))
-    if heads and not tree.endswith("]}"):
+    parts = tree.split(_HEAD)[1:]
+    tails = _TAIL.findall(tree)
+    if len(tails) != len(parts):
         return _decoded(tree)
-    ends = [h.start() for h in heads[1:]] + [len(tree) - 2]
     out = []
-    for head, end in zip(heads, ends, strict=False):
-        tail = _TAIL.search(tree, max(head.end(), end - _TAIL_WINDOW), end)
-        if tail is None:
-            return _decoded(tree)
-        out.append(RawStmt(head.group(1), tree[head.end():tail.start() + 1],
-                           int(tail.group(1) or 0), int(tail.group(2) or 0)))
+    for part, (loc_field, loc, len_field, length) in zip(parts, tails, strict=True):
+        kind = part[:part.find('"')]
+        # part: Kind":{body}} + fields + } + "," (or "]}" after the last one)
+        cut = len(part) - len(loc_field) - len(len_field) - 3 - (part[-1] == "}")
+        out.append(RawStmt(kind, part[len(kind) + 2:cut], int(loc or 0), int(length or 0)))
     return out
 
 
