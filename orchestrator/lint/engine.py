@@ -19,7 +19,17 @@ from orchestrator.errors import InputError
 from orchestrator.lint.config import LintConfig
 from orchestrator.lint.history import AppliedMigration, check_history
 from orchestrator.lint.model import Finding, LintReport
-from orchestrator.lint.rules import BY_KIND, FACTS, FILE_CHECKS, RULES, FileCtx, Hit, Unless, load_rules
+from orchestrator.lint.rules import (
+    BY_KIND,
+    FACTS,
+    FILE_CHECKS,
+    RULES,
+    FileCtx,
+    Hit,
+    StmtCheck,
+    Unless,
+    load_rules,
+)
 from orchestrator.lint.rules.files import check_names
 from orchestrator.lint.rules.meta import SYNTAX, UNKNOWN_IGNORE
 from orchestrator.lint.settle import FactIndex
@@ -118,14 +128,18 @@ def _analyze_task(task: tuple[Path, str, LintConfig]) -> FileResult:
     return analyze_file(*task)
 
 
+Pending = tuple[Hit, "Stmt | None", tuple[Unless, ...]]
+
+
 def analyze_file(path: Path, display: str, cfg: LintConfig) -> FileResult:
     """Parse one file and run every statement and file checker on it."""
     sql = load(path, display)
     ctx = FileCtx(sql, cfg)
-    out: list[tuple[Finding, tuple[Unless, ...]]] = [
-        (_finding(sql, Hit(SYNTAX, e.offset, e.message)), ()) for e in sql.errors]
+    pending: list[Pending] = [(Hit(SYNTAX, e.offset, e.message), None, ()) for e in sql.errors]
     for stmt in sql.stmts:
-        out += [(_finding(sql, h, stmt), u) for h, u in _stmt_hits(stmt, ctx)]
+        checks = BY_KIND.get(stmt.kind)
+        if checks:
+            pending += _stmt_hits(stmt, checks, ctx)
         if stmt.runs_now:
             for record in FACTS.get(stmt.kind, ()):
                 record(stmt, ctx)
@@ -134,19 +148,23 @@ def analyze_file(path: Path, display: str, cfg: LintConfig) -> FileResult:
         for hit in check(ctx):
             owner = by_start.get(hit.offset)
             if owner is None or hit.rule not in owner.ignores:
-                out.append((_finding(sql, hit, owner), hit.unless))
-    out += [(_finding(sql, h), ()) for h in _unknown_ignores(sql)]
-    return FileResult(path, tuple(out), tuple(ctx.events), frozenset(sql.file_ignores))
+                pending.append((hit, owner, hit.unless))
+    pending += [(h, None, ()) for h in _unknown_ignores(sql)]
+    here = _FileFacts(ctx.events)
+    out = tuple((_finding(sql, h, s), u) for h, s, u in pending if not any(here.holds(c) for c in u))
+    return FileResult(path, out, tuple(ctx.events), frozenset(sql.file_ignores))
 
 
-def _stmt_hits(stmt: Stmt, ctx: FileCtx) -> Iterator[tuple[Hit, tuple[Unless, ...]]]:
-    for check in BY_KIND.get(stmt.kind, ()):
+def _stmt_hits(stmt: Stmt, checks: list[StmtCheck], ctx: FileCtx) -> list[Pending]:
+    out: list[Pending] = []
+    for check in checks:
         for hit in check(stmt, ctx):
             if hit.rule in stmt.ignores:
                 continue
-            unless = _settle_locally(hit.unless, ctx)
+            unless = _settle_locally(hit.unless, ctx) if hit.unless else ()
             if unless is not None:
-                yield hit, unless
+                out.append((hit, stmt, unless))
+    return out
 
 
 def _settle_locally(unless: tuple[Unless, ...], ctx: FileCtx) -> tuple[Unless, ...] | None:
@@ -160,6 +178,24 @@ def _settle_locally(unless: tuple[Unless, ...], ctx: FileCtx) -> tuple[Unless, .
             continue
         left.append(u)
     return tuple(left)
+
+
+class _FileFacts:
+    """This file's facts once it is read to the end: `or_later` and `anywhere` conditions they
+    satisfy hold for the whole set too, so those findings are dropped before a `Finding` is built."""
+
+    def __init__(self, events: list[tuple[str, str]]) -> None:
+        self.events = events
+        self.by_key: dict[str, list[str]] | None = None
+
+    def holds(self, cond: Unless) -> bool:
+        if cond.scope not in ("or_later", "anywhere"):
+            return False
+        if self.by_key is None:
+            self.by_key = {}
+            for key, value in self.events:
+                self.by_key.setdefault(key, []).append(value)
+        return any(FactIndex.test(cond.test, v) for v in self.by_key.get(cond.key, ()))
 
 
 def _unknown_ignores(sql: SqlFile) -> Iterator[Hit]:
