@@ -33,8 +33,9 @@ def type_name(tn: Node | None) -> tuple[str, list[int]]:
     """(`varchar`, [20]) for `varchar(20)`; the pg_catalog prefix is dropped."""
     if not tn:
         return "", []
-    names = [n for n in strings(tn.get("names")) if n != "pg_catalog"]
-    mods = [m["A_Const"]["ival"].get("ival", 0) for m in tn.get("typmods", ()) if "ival" in m.get("A_Const", {})]
+    names = [n["String"]["sval"] for n in tn.get("names", ()) if "String" in n and n["String"]["sval"] != "pg_catalog"]
+    typmods = tn.get("typmods")
+    mods = [m["A_Const"]["ival"].get("ival", 0) for m in typmods if "ival" in m.get("A_Const", {})] if typmods else []
     suffix = "[]" if tn.get("arrayBounds") else ""
     return ".".join(names) + suffix, mods
 

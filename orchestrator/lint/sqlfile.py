@@ -12,6 +12,8 @@ import json
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 
 from pglast import parser as pg
@@ -45,12 +47,9 @@ class Stmt:
     runs_now: bool = True
     ignores: set[str] = field(default_factory=set)
 
-    @property
+    @cached_property
     def body(self) -> Node:
-        raw = self.raw
-        if isinstance(raw, str):
-            raw = self.raw = json.loads(raw)
-        return raw
+        return json.loads(self.raw) if isinstance(self.raw, str) else self.raw
 
     @property
     def nested(self) -> bool:
@@ -86,7 +85,9 @@ class SqlFile:
     @property
     def line_starts(self) -> list[int]:
         if self._line_starts is None:  # only files with findings or function bodies need it
-            self._line_starts = [0] + [m.end() for m in re.finditer(rb"\n", self.data)]
+            # C-level iteration only (no Python frame per line): cumulative lengths of the lines
+            lines = map((1).__add__, map(len, self.data.split(b"\n")[:-1]))
+            self._line_starts = list(accumulate(lines, initial=0))
         return self._line_starts
 
     def pos(self, offset: int) -> tuple[int, int]:

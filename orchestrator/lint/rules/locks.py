@@ -247,11 +247,13 @@ def _old_type_ok(table: str, column: str, target: str) -> Unless:
     return Unless(f"coltype:{table}.{column}", "before", f"{lenient}coercible:{target}")
 
 
+_ALIASES = {"int4": "integer", "int": "integer", "int8": "bigint", "int2": "smallint", "bpchar": "char",
+            "character varying": "varchar", "timestamp with time zone": "timestamptz"}
+
+
 def canonical_type(tn: dict[str, Any] | None) -> str:
     name, mods = type_name(tn)
-    aliases = {"int4": "integer", "int": "integer", "int8": "bigint", "int2": "smallint", "bpchar": "char",
-               "character varying": "varchar", "timestamp with time zone": "timestamptz"}
-    name = aliases.get(name, name)
+    name = _ALIASES.get(name, name)
     return f"{name}({','.join(map(str, mods))})" if mods else name
 
 
