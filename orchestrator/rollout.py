@@ -15,7 +15,7 @@ from pydantic import Field
 
 from orchestrator.durations import Duration
 from orchestrator.errors import CommandFailed, StepFailed
-from orchestrator.steps.base import StepConfig
+from orchestrator.playbook.models import StrictModel
 
 if TYPE_CHECKING:
     from orchestrator.adapters.management_api import FunctionInfo, LogRow
@@ -30,12 +30,12 @@ DEPLOY_BACKOFF_S = 1.0  # 1, 2, 4 s between attempts
 _TRANSIENT = re.compile(r"status:? (?:429|5\d\d)\b|connection (?:refused|reset)|\bEOF\b|timed? ?out", re.IGNORECASE)
 
 
-class LogsCheck(StepConfig):
+class LogsCheck(StrictModel):
     window: Duration = Field(default=60.0, description="look back this far (never before the deploy)")
     max_errors: int = Field(default=0, ge=0, description="error/fatal log lines and 5xx responses allowed")
 
 
-class SmokeCheck(StepConfig):
+class SmokeCheck(StrictModel):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     path: str = ""
     json_body: Any = Field(None, alias="json")
@@ -44,7 +44,7 @@ class SmokeCheck(StepConfig):
     timeout: Duration = 30.0
 
 
-class Checks(StepConfig):
+class Checks(StrictModel):
     settle: Duration = 5.0
     logs: LogsCheck | None = None
     smoke: SmokeCheck | None = None

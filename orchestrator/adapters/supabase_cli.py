@@ -112,6 +112,9 @@ class SupabaseCli:
 
     @cached_property
     def version(self) -> tuple[int, int, int]:
+        cached = _cached_version(self.binary)
+        if cached is not None:
+            return cached
         out = self.run(["--version"]).stdout
         match = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
         if not match:
@@ -120,6 +123,7 @@ class SupabaseCli:
         if found[0] < 2:
             raise InputError(f"supabase CLI {'.'.join(map(str, found))} is too old: install 2.x or 3.x "
                              "(scripts/install-tools)")
+        _store_version(self.binary, found)
         return found
 
     @property
@@ -396,3 +400,32 @@ def explain_push_error(output: str) -> str | None:
     if "does not support SSL connections" in output or "server does not accept TLS" in output:
         return "the database does not accept TLS: add `?sslmode=disable` to db_url (local databases only)"
     return None
+
+
+# `supabase --version` costs 0.6-0.9 s (a Bun-compiled binary starting up); an emergency rollback
+# should not pay it every time. Keyed by the binary's real path, size and mtime.
+_VERSION_CACHE = Path.home() / ".cache" / "supabase-orchestrator" / "cli-versions.json"
+
+
+def _binary_key(binary: Path) -> str:
+    real = binary.resolve()
+    stat = real.stat()
+    return f"{real}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _cached_version(binary: Path) -> tuple[int, int, int] | None:
+    try:
+        found = json.loads(_VERSION_CACHE.read_text()).get(_binary_key(binary))
+    except (OSError, ValueError):
+        return None
+    return (int(found[0]), int(found[1]), int(found[2])) if isinstance(found, list) and len(found) == 3 else None
+
+
+def _store_version(binary: Path, version: tuple[int, int, int]) -> None:
+    try:
+        cache = json.loads(_VERSION_CACHE.read_text()) if _VERSION_CACHE.exists() else {}
+        cache[_binary_key(binary)] = list(version)
+        _VERSION_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        _VERSION_CACHE.write_text(json.dumps(cache))
+    except (OSError, ValueError):
+        return  # a cache, nothing more

@@ -149,6 +149,9 @@ class Simulator:
 def handler_class(sim: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, each response waits ~40 ms
+        # for the client's delayed ACK. Measured: 45 ms -> 1.2 ms per call.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             start = now()

@@ -14,11 +14,13 @@ PROJECT_REF_PATTERN = r"^[a-z]{20}$"
 ENV_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Unknown keys are errors; values are immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Environment(_Strict):
+class Environment(StrictModel):
     project_ref: Annotated[str, Field(pattern=PROJECT_REF_PATTERN,
                                       description="20 lowercase letters (Project Settings > General)")]
     db_url: str | None = Field(None, description="migrations and SQL checks go to this Postgres URL")
@@ -48,7 +50,7 @@ class Environment(_Strict):
         return self.api_url == DEFAULT_API_URL
 
 
-class PlaybookModel(_Strict):
+class PlaybookModel(StrictModel):
     """The top level. `steps` entries are validated one by one against the step registry."""
 
     version: Literal[1] = Field(description="format version; only 1 exists")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from orchestrator.playbook.models import StrictModel
 
 if TYPE_CHECKING:
     from orchestrator.context import StepContext
@@ -14,10 +14,8 @@ if TYPE_CHECKING:
 Status = Literal["ok", "failed", "skipped", "warning", "rolled_back"]
 
 
-class StepConfig(BaseModel):
+class StepConfig(StrictModel):
     """Base for every step's config model: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True)

@@ -80,11 +80,19 @@ def history(url: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_version_is_read_once(major: int, project: Path) -> None:
+def test_version_is_read_once_then_cached_on_disk(major: int, project: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.adapters import supabase_cli
+
+    monkeypatch.setattr(supabase_cli, "_VERSION_CACHE", tmp_path / "cli-versions.json")
+    expected = (3, 1, 0) if major == 3 else (2, 122, 1)
     rec = Recorder()
     cli = make(major, project, rec)
-    assert cli.version == ((3, 1, 0) if major == 3 else (2, 122, 1))
+    assert cli.version == expected
     assert cli.version and len(rec.calls) == 1
+    again = Recorder()
+    assert make(major, project, again).version == expected
+    assert again.calls == []  # a second process would not pay for `supabase --version`
 
 
 def test_push_two_migrations(major: int, project: Path, fresh_db: str, pg_cluster: PostgresCluster,
