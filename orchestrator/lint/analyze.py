@@ -1,0 +1,124 @@
+"""Lint one file: parse it once, run the statement checkers in order (recording facts for later
+statements and files), then the file checkers. Runs in worker processes for large sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.lint.config import LintConfig
+from orchestrator.lint.model import Finding
+from orchestrator.lint.rules import (
+    BY_KIND,
+    FACTS,
+    FILE_CHECKS,
+    RULES,
+    FileCtx,
+    Hit,
+    StmtCheck,
+    Unless,
+    load_rules,
+)
+from orchestrator.lint.rules.meta import SYNTAX, UNKNOWN_IGNORE
+from orchestrator.lint.settle import FactIndex
+from orchestrator.lint.sqlfile import SqlFile, Stmt, load
+
+load_rules()
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one worker found in one file, before set-wide conditions are settled."""
+
+    path: Path
+    findings: tuple[tuple[Finding, tuple[Unless, ...]], ...]
+    events: tuple[tuple[str, str], ...]
+    file_ignores: frozenset[str]
+
+
+Pending = tuple[Hit, "Stmt | None", tuple[Unless, ...]]
+
+
+def analyze_file(path: Path, display: str, cfg: LintConfig) -> FileResult:
+    """Parse one file and run every statement and file checker on it."""
+    sql = load(path, display)
+    ctx = FileCtx(sql, cfg)
+    pending: list[Pending] = [(Hit(SYNTAX, e.offset, e.message), None, ()) for e in sql.errors]
+    for stmt in sql.stmts:
+        checks = BY_KIND.get(stmt.kind)
+        if checks:
+            pending += _stmt_hits(stmt, checks, ctx)
+        if stmt.runs_now:
+            for record in FACTS.get(stmt.kind, ()):
+                record(stmt, ctx)
+    by_start = {s.start: s for s in sql.stmts if s.parent is None}
+    for check in FILE_CHECKS:
+        for hit in check(ctx):
+            owner = by_start.get(hit.offset)
+            if owner is None or hit.rule not in owner.ignores:
+                pending.append((hit, owner, hit.unless))
+    pending += [(h, None, ()) for h in _unknown_ignores(sql)]
+    here = _FileFacts(ctx.events)
+    out = tuple((to_finding(sql, h, s), u) for h, s, u in pending if not any(here.holds(c) for c in u))
+    return FileResult(path, out, tuple(ctx.events), frozenset(sql.file_ignores))
+
+
+def _stmt_hits(stmt: Stmt, checks: list[StmtCheck], ctx: FileCtx) -> list[Pending]:
+    out: list[Pending] = []
+    for check in checks:
+        for hit in check(stmt, ctx):
+            if hit.rule in stmt.ignores:
+                continue
+            unless = _settle_locally(hit.unless, ctx) if hit.unless else ()
+            if unless is not None:
+                out.append((hit, stmt, unless))
+    return out
+
+
+def _settle_locally(unless: tuple[Unless, ...], ctx: FileCtx) -> tuple[Unless, ...] | None:
+    """None when an earlier statement of this file already satisfies a condition; else the
+    conditions left for the whole set (those this file decided are dropped)."""
+    left = []
+    for u in unless:
+        if u.scope in ("new", "before") and u.key in ctx.facts:
+            if FactIndex.test(u.test, ctx.facts[u.key]):
+                return None
+            continue
+        left.append(u)
+    return tuple(left)
+
+
+class _FileFacts:
+    """This file's facts once it is read to the end: `or_later` and `anywhere` conditions they
+    satisfy hold for the whole set too, so those findings are dropped before a `Finding` is built."""
+
+    def __init__(self, events: list[tuple[str, str]]) -> None:
+        self.events = events
+        self.by_key: dict[str, list[str]] | None = None
+
+    def holds(self, cond: Unless) -> bool:
+        if cond.scope not in ("or_later", "anywhere"):
+            return False
+        if self.by_key is None:
+            self.by_key = {}
+            for key, value in self.events:
+                self.by_key.setdefault(key, []).append(value)
+        return any(FactIndex.test(cond.test, v) for v in self.by_key.get(cond.key, ()))
+
+
+def _unknown_ignores(sql: SqlFile) -> Iterator[Hit]:
+    for comment in sql.comments:
+        for name in comment.rules:
+            if name not in RULES:
+                yield Hit(UNKNOWN_IGNORE, comment.offset, f"ignore names unknown rule {name!r}")
+
+
+def to_finding(sql: SqlFile, hit: Hit, stmt: Stmt | None = None) -> Finding:
+    """The finding for `hit`, located by line and column (and the statement's last line)."""
+    info = RULES[hit.rule]
+    line, col = sql.pos(hit.offset)
+    end_line = sql.pos(stmt.end)[0] if stmt is not None else line
+    return Finding(hit.rule, info.severity, sql.display, line, col, hit.message, info.why, info.fix,
+                   hit.rewrite, sql.line_text(line), max(end_line, line))
