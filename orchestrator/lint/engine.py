@@ -88,10 +88,12 @@ def _check_config(cfg: LintConfig) -> None:
 
 
 def _display(path: Path, root: Path) -> str:
-    try:
-        return str(_resolve(path).relative_to(_resolve(root)))
-    except ValueError:
-        return str(path)
+    """`path` relative to `root` when inside it (as `relative_to` would say, minus its cost), else as given."""
+    resolved, base = str(_resolve(path)), str(_resolve(root))
+    if resolved == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    return resolved[len(prefix):] if resolved.startswith(prefix) else str(path)
 
 
 # analysing files ---------------------------------------------------------------------------
