@@ -34,8 +34,12 @@ def lint_paths(paths: list[Path], config: LintConfig | None = None, **kwargs: An
     return run(paths, config, **kwargs)
 
 
+# No submodule may share a name with these functions: importing `orchestrator.lint.X` sets the
+# package attribute `X` to the submodule, replacing the function (hence `output.py`, not
+# `render.py`; the `rules` package is imported above, before `rules()` is defined).
 def render(report: LintReport, fmt: str) -> str:
-    from orchestrator.lint.render import render as run
+    """See `orchestrator.lint.output.render`."""
+    from orchestrator.lint.output import render as run
 
     return run(report, fmt)
 

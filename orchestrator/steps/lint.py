@@ -52,7 +52,7 @@ class LintStep:
 
     def run(self, config: LintStepConfig, ctx: StepContext) -> StepOutcome:
         from orchestrator.lint import Severity
-        from orchestrator.lint.render import render  # the package attribute is shadowed by the submodule
+        from orchestrator.lint import render
 
         with ctx.ui.status("linting pending migrations"):
             report, pending = self._lint(config, ctx)
