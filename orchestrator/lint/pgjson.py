@@ -15,43 +15,50 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from json.scanner import make_scanner
 from typing import Any, NamedTuple
 
-_HEAD = '{"stmt":{"'
+_HEAD = re.compile(r'\{"stmt":\{"(\w+)":')
 # The end of each entry: `}}` closing the body and `{"Kind": ...}`, then the non-zero position fields.
-_TAIL = re.compile(r'\}\}(,"stmt_location":(\d+))?(,"stmt_len":(\d+))?\}(?=,\{"stmt":\{"|\]\}\Z)')
+_TAIL = re.compile(r'\}\}(?:,"stmt_location":(\d+))?(?:,"stmt_len":(\d+))?\}(?=,\{"stmt":\{"|\]\}\Z)')
 _FUNCTION = '\n{"PLpgSQL_function":'  # parse_plpgsql_json prints one function a line
+# json's C scanner decodes the one value starting at an index, without slicing it out first
+_SCAN: Callable[[str, int], tuple[Any, int]] = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 class RawStmt(NamedTuple):
-    """One top-level statement: `body` is the node's JSON text (or the decoded dict, on fallback)."""
+    """One top-level statement; its body is the JSON value at `at` in `tree` (see `decode`)."""
 
     kind: str
-    body: str | dict[str, Any]
+    tree: str
+    at: int
     location: int
     length: int
 
 
+def decode(tree: str, at: int) -> dict[str, Any]:
+    """The JSON object starting at index `at` of `tree`."""
+    body: dict[str, Any] = _SCAN(tree, at)[0]
+    return body
+
+
 def statements(tree: str) -> list[RawStmt]:
     """The statements of a `parse_sql_json` result, in order, bodies left undecoded."""
-    parts = tree.split(_HEAD)[1:]
+    heads = list(_HEAD.finditer(tree))
     tails = _TAIL.findall(tree)
-    if len(tails) != len(parts):
+    if len(tails) != len(heads):
         return _decoded(tree)
-    out = []
-    for part, (loc_field, loc, len_field, length) in zip(parts, tails, strict=True):
-        kind = part[:part.find('"')]
-        # part: Kind":{body}} + fields + } + "," (or "]}" after the last one)
-        cut = len(part) - len(loc_field) - len(len_field) - 3 - (part[-1] == "}")
-        out.append(RawStmt(kind, part[len(kind) + 2:cut], int(loc or 0), int(length or 0)))
-    return out
+    return [RawStmt(head.group(1), tree, head.end(), int(loc or 0), int(length or 0))
+            for head, (loc, length) in zip(heads, tails, strict=True)]
 
 
 def _decoded(tree: str) -> list[RawStmt]:
+    """The slow way, should the text ever not have the expected shape."""
     out = []
     for raw in json.loads(tree).get("stmts", ()):
         ((kind, body),) = raw["stmt"].items()
-        out.append(RawStmt(kind, body, raw.get("stmt_location", 0), raw.get("stmt_len", 0)))
+        out.append(RawStmt(kind, json.dumps(body), 0, raw.get("stmt_location", 0), raw.get("stmt_len", 0)))
     return out
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from pglast import parser as pg
 
 from orchestrator.lint.nodes import Node, def_elems
-from orchestrator.lint.pgjson import RawStmt, plpgsql_functions, statements
+from orchestrator.lint.pgjson import RawStmt, decode, plpgsql_functions, statements
 
 _TRIVIA = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _IGNORE = re.compile(rb"--[ \t]*orchestrator-lint:[ \t]*(ignore-file|ignore)\b([^\n]*)")
@@ -36,10 +36,11 @@ _KEYWORDS = re.compile(rb"(?i)\b(?:update|delete|create|alter|drop|truncate|comm
 class Stmt:
     """One statement. `runs_now` is False inside function bodies (they run when called).
 
-    `raw` is the node's JSON text until a checker first reads `body` (see `pgjson`)."""
+    Its node is decoded from the parser's JSON (`tree` at `at`) when a checker first reads `body`."""
 
     kind: str
-    raw: str | Node
+    tree: str
+    at: int
     start: int
     end: int
     index: int
@@ -49,7 +50,7 @@ class Stmt:
 
     @cached_property
     def body(self) -> Node:
-        return json.loads(self.raw) if isinstance(self.raw, str) else self.raw
+        return decode(self.tree, self.at)
 
     @property
     def nested(self) -> bool:
@@ -144,7 +145,7 @@ def _statement(sql: SqlFile, raw: RawStmt, base: int, limit: int, parent: int | 
     end = lead + raw.length if raw.length else limit
     trivia = _TRIVIA.match(sql.data, lead, end)
     start = trivia.end() if trivia else lead
-    return Stmt(raw.kind, raw.body, start, end, len(sql.stmts), parent, runs_now)
+    return Stmt(raw.kind, raw.tree, raw.at, start, end, len(sql.stmts), parent, runs_now)
 
 
 # PL/pgSQL bodies ---------------------------------------------------------------------------
