@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
@@ -46,11 +46,16 @@ class Stmt:
     index: int
     parent: int | None = None
     runs_now: bool = True
-    ignores: set[str] = field(default_factory=set)
+    ignores: frozenset[str] = frozenset()
 
     @cached_property
     def body(self) -> Node:
         return decode(self.tree, self.at)
+
+    @cached_property
+    def cmds(self) -> list[Node]:
+        """The AlterTableCmd bodies of an ALTER TABLE (most of its checkers read them)."""
+        return [c["AlterTableCmd"] for c in self.body.get("cmds", ()) if "AlterTableCmd" in c]
 
     @property
     def nested(self) -> bool:
@@ -233,10 +238,10 @@ def _attach_ignores(sql: SqlFile) -> None:
             continue
         target = _comment_target(sql, comment.offset)
         if target is not None:
-            target.ignores.update(comment.rules)
+            target.ignores = target.ignores.union(comment.rules)
     for stmt in sql.stmts:
-        if stmt.parent is not None:
-            stmt.ignores |= sql.stmts[stmt.parent].ignores
+        if stmt.parent is not None and sql.stmts[stmt.parent].ignores:
+            stmt.ignores = stmt.ignores | sql.stmts[stmt.parent].ignores
 
 
 def _comment_target(sql: SqlFile, offset: int) -> Stmt | None:

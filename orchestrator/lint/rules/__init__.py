@@ -108,4 +108,4 @@ def new_column(table: str, column: str) -> Unless:
 
 def cmds(stmt: Stmt) -> list[dict[str, Any]]:
     """The AlterTableCmd bodies of an ALTER TABLE."""
-    return [c["AlterTableCmd"] for c in stmt.body.get("cmds", ()) if "AlterTableCmd" in c]
+    return stmt.cmds
