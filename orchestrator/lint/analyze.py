@@ -4,9 +4,9 @@ statements and files), then the file checkers. Runs in worker processes for larg
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.lint.config import LintConfig
 from orchestrator.lint.model import Finding
@@ -28,14 +28,21 @@ from orchestrator.lint.sqlfile import SqlFile, Stmt, load
 load_rules()
 
 
-@dataclass(frozen=True)
-class FileResult:
-    """What one worker found in one file, before set-wide conditions are settled."""
+class FileResult(NamedTuple):
+    """What one worker found in one file, before set-wide conditions are settled.
+
+    A tuple, and the facts packed in one string: results cross a process boundary, and pickling
+    tens of thousands of small tuples cost more than the rest of the hand-over."""
 
     path: Path
     findings: tuple[tuple[Finding, tuple[Unless, ...]], ...]
-    events: tuple[tuple[str, str], ...]
+    packed_events: str  # "key\0value\0key\0value..." (no NUL in SQL text or names)
     file_ignores: frozenset[str]
+
+    def events(self, keys: Collection[str]) -> list[tuple[str, str]]:
+        """This file's (key, value) facts, in order, for the keys asked about."""
+        parts = self.packed_events.split("\0") if self.packed_events else []
+        return [(k, v) for k, v in zip(parts[::2], parts[1::2], strict=True) if k in keys]
 
 
 Pending = tuple[Hit, "Stmt | None", tuple[Unless, ...]]
@@ -62,7 +69,8 @@ def analyze_file(path: Path, display: str, cfg: LintConfig) -> FileResult:
     pending += [(h, None, ()) for h in _unknown_ignores(sql)]
     here = _FileFacts(ctx.events)
     out = tuple((to_finding(sql, h, s), u) for h, s, u in pending if not any(here.holds(c) for c in u))
-    return FileResult(path, out, tuple(ctx.events), frozenset(sql.file_ignores))
+    packed = "\0".join(part for event in ctx.events for part in event)
+    return FileResult(path, out, packed, frozenset(sql.file_ignores))
 
 
 def _stmt_hits(stmt: Stmt, checks: list[StmtCheck], ctx: FileCtx) -> list[Pending]:

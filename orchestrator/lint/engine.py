@@ -66,7 +66,8 @@ def _lint(paths: Sequence[Path], cfg: LintConfig, only: Collection[Path] | None,
         chosen = {_resolve(p) for p in only} if only is not None else {_resolve(p) for p in files}
         shown = tuple(_display(p, root) for p in files if _resolve(p) in chosen)
         results = list(analysed)
-    index = FactIndex([r.events for r in results], [_resolve(r.path) in chosen for r in results])
+    asked = {u.key for r in results for _, unless in r.findings for u in unless}
+    index = FactIndex([r.events(asked) for r in results], [_resolve(r.path) in chosen for r in results])
     located = [f for i, r in enumerate(results) for f in _settle(r, i, index)] + set_wide
     kept = list(_apply_settings(located, results, chosen, cfg))
     return LintReport(tuple(sorted(kept, key=Finding.sort_key)), shown)
