@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,5 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
 
 
+def exit_now(code: int) -> None:
+    """Exit without tearing down the interpreter: freeing every object of a large run one by one
+    took ~50 ms and nobody waits for it (mypy exits the same way)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -25,7 +25,7 @@ from orchestrator.lint.sources import expand
 from orchestrator.lint.sqlfile import SqlFile
 
 PARALLEL_FROM = 64  # files; below this a process pool costs more than it saves
-CHUNKS_PER_JOB = 8  # small enough to even out workers slowed by other load, few enough to be cheap
+CHUNKS_PER_JOB = 24  # small enough to even out workers slowed by other load, few enough to be cheap
 
 
 def lint_paths(paths: Sequence[Path], config: LintConfig | None = None, *,
