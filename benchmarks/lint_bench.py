@@ -1,15 +1,17 @@
 """Wall time of our linter vs squawk on the same generated corpus, in the same run.
 
-    python benchmarks/lint_bench.py [--files 2000] [--rounds 5] [--keep DIR]
+    python benchmarks/lint_bench.py [--files 2000] [--rounds 5] [--keep DIR] [--baseline REV]
 
 Both tools run as a user would run them (a fresh process over every file), alternating, several
 rounds; the report gives each tool's median and the ratio ours/squawk (goal: <= 1.0).
-Our side runs `python -m orchestrator.lint` (the command module's entry).
+Our side runs `python -m orchestrator.lint` (the command module's entry). `--baseline REV` also
+times that git revision of the linter in the same rounds (before/after figures under the same load).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -24,10 +26,17 @@ from lint_corpus import write_corpus
 REPO = Path(__file__).resolve().parent.parent
 
 
-def timed(argv: list[str]) -> float:
+def timed(argv: list[str], cwd: Path = REPO, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start
+
+
+def checkout(rev: str, into: Path) -> Path:
+    """The tree of `rev` (files only, no git state) in `into`."""
+    archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def count_statements(files: list[Path]) -> int:
@@ -41,6 +50,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--keep", type=Path, help="write the corpus here and keep it")
+    ap.add_argument("--baseline", metavar="REV", help="also time this git revision of our linter")
     args = ap.parse_args()
     squawk = shutil.which("squawk")
     if squawk is None:
@@ -50,13 +60,23 @@ def main() -> None:
     print(f"corpus: {len(files)} files, {count_statements(files)} statements in {out}")
     ours_argv = [sys.executable, "-m", "orchestrator.lint", "--fail-on", "never", str(out)]
     theirs_argv = [squawk, *map(str, files)]
-    ours, theirs = [], []
+    base_dir = checkout(args.baseline, Path(tempfile.mkdtemp(prefix="lint-baseline-"))) if args.baseline else None
+    base_env = {**os.environ, "PYTHONPATH": str(base_dir)} if base_dir else None
+    ours: list[float] = []
+    theirs: list[float] = []
+    base: list[float] = []
     for _ in range(args.rounds):
         ours.append(timed(ours_argv))
         theirs.append(timed(theirs_argv))
+        if base_dir:
+            base.append(timed(ours_argv, base_dir, base_env))
     o, t = statistics.median(ours), statistics.median(theirs)
     print(f"orchestrator lint: median {o:.2f}s  runs {[round(x, 2) for x in ours]}")
     print(f"squawk           : median {t:.2f}s  runs {[round(x, 2) for x in theirs]}")
+    if base_dir:
+        b = statistics.median(base)
+        print(f"baseline {args.baseline:8}: median {b:.2f}s  runs {[round(x, 2) for x in base]}  (ratio {b / t:.2f})")
+        shutil.rmtree(base_dir, ignore_errors=True)
     print(f"ratio ours/squawk: {o / t:.2f}")
     if args.keep is None:
         shutil.rmtree(out, ignore_errors=True)

@@ -148,4 +148,4 @@ def _apply_settings(located: list[Located], results: list[FileResult], chosen: s
             continue
         severity = cfg.severity_of(finding.rule, finding.severity)
         if severity is not None:
-            yield replace(finding, severity=severity)
+            yield finding if severity is finding.severity else replace(finding, severity=severity)
