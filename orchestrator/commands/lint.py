@@ -6,10 +6,13 @@ pglast is imported lazily (through `orchestrator.lint`'s engine) so `orchestrato
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from orchestrator.console import Console
 from orchestrator.errors import InputError
 from orchestrator.lint import LintConfig, LintReport, changed_since, lint_paths, render
+
+if TYPE_CHECKING:
+    from orchestrator.console import Console  # rich costs ~30 ms: only when printing
 
 FORMATS = ("text", "json", "github", "sarif")
 FAIL_ON = ("error", "warning", "never")
@@ -30,7 +33,11 @@ def lint(paths: list[Path], *, fmt: str = "text", since: str | None = None, conf
     cfg = config or LintConfig.from_pyproject(project_dir / "pyproject.toml")
     only = changed_since(since, targets, project_dir) if since else None
     report = lint_paths(targets, cfg, only=only, root=Path.cwd())
-    (console or Console()).plain(render(report, fmt))
+    if console is None:
+        from orchestrator.console import Console
+
+        console = Console()
+    console.plain(render(report, fmt))
     return exit_code(report, fail_on)
 
 
