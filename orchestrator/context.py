@@ -18,6 +18,7 @@ from orchestrator.prompt import Prompter
 from orchestrator.redact import Redactor
 
 if TYPE_CHECKING:
+    from orchestrator.adapters.database import Database
     from orchestrator.adapters.git import Git
     from orchestrator.adapters.management_api import ManagementApi
     from orchestrator.adapters.supabase_cli import SupabaseCli, Target
@@ -84,10 +85,15 @@ class StepContext:
     def query(self, sql: str, *, read_only: bool = True) -> list[dict[str, Any]]:
         """SQL against this environment's database: db_url when set, else the Management API."""
         if self.env.db_url:
-            from orchestrator.adapters import database
-
-            return database.query(self.env.db_url, sql, redactor=self.redactor, read_only=read_only)
+            return self.database.query(sql, read_only=read_only)
         return self.api.run_query(self.env.project_ref, sql)
+
+    @cached_property
+    def database(self) -> Database:
+        from orchestrator.adapters.database import Database
+
+        assert self.env.db_url
+        return Database(self.env.db_url, self.redactor)
 
     def _record_call(self, record: dict[str, Any]) -> None:
         self.journal.write("cli", env=self.env_name, **{k: v for k, v in record.items() if k != "event"})

@@ -1,33 +1,65 @@
 """Direct Postgres access (psycopg) for environments with a db_url: the one module that opens
-database connections. Used for verify assertions and reading the migration history."""
+database connections. Used for verify assertions, the migration history and the deploy ledger."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import StepFailed
 from orchestrator.redact import Redactor
 
+if TYPE_CHECKING:
+    import psycopg
+
 CONNECT_TIMEOUT_S = 10
+
+
+class Database:
+    """One connection per environment and run, opened on first use.
+
+    A SCRAM login costs 10-30 ms; a rollback reads and writes the ledger several times, so the
+    connection is kept. Every query runs in its own transaction; read-only ones (the default:
+    a verify assertion must never change data) declare it, and Postgres enforces it.
+    """
+
+    def __init__(self, url: str, redactor: Redactor, timeout_s: float = 60) -> None:
+        self.url, self.redactor, self.timeout_s = url, redactor, timeout_s
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def query(self, sql: str, *, read_only: bool = True) -> list[dict[str, Any]]:
+        import psycopg
+
+        try:
+            conn = self._connect()
+            with conn.transaction():
+                if read_only:
+                    conn.execute("set transaction read only")
+                cur = conn.execute(sql.encode())
+                return [dict(r) for r in cur.fetchall()] if cur.description else []
+        except psycopg.Error as exc:
+            raise StepFailed(f"SQL failed on {self.redactor(self.url)}: {self.redactor(str(exc)).strip()}") from None
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True,
+                                         options=f"-c statement_timeout={int(self.timeout_s * 1000)}",
+                                         row_factory=dict_row)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def query(db_url: str, sql: str, *, redactor: Redactor, read_only: bool = True,
           timeout_s: float = 60) -> list[dict[str, Any]]:
-    """Run one SQL text and return the last statement's rows as dicts.
-
-    Read-only by default: a verify assertion must never change data.
-    """
-    import psycopg
-    from psycopg.rows import dict_row
-
-    options = f"-c statement_timeout={int(timeout_s * 1000)}"
-    if read_only:
-        options += " -c default_transaction_read_only=on"
+    """One query on a connection of its own."""
+    db = Database(db_url, redactor, timeout_s)
     try:
-        with psycopg.connect(db_url, connect_timeout=CONNECT_TIMEOUT_S, options=options,
-                             row_factory=dict_row, autocommit=True) as conn:
-            cur = conn.execute(sql.encode())
-            rows = cur.fetchall() if cur.description else []
-            return [dict(r) for r in rows]
-    except psycopg.Error as exc:
-        raise StepFailed(f"SQL failed on {redactor(db_url)}: {redactor(str(exc)).strip()}") from None
+        return db.query(sql, read_only=read_only)
+    finally:
+        db.close()

@@ -169,3 +169,9 @@ def test_schema_command_prints_json_schema() -> None:
     kinds = {next(k for k in v["properties"] if k != "name") for v in schema["properties"]["steps"]["items"]["oneOf"]}
     assert {"preflight", "migrations", "verify", "pause"} <= kinds
     assert schema["$defs"]["Environment"]["properties"]["project_ref"]["pattern"] == "^[a-z]{20}$"
+
+
+def test_registry_kinds_match_their_modules() -> None:
+    from orchestrator.steps import REGISTRY
+
+    assert {kind: REGISTRY[kind].kind for kind in REGISTRY} == {kind: kind for kind in REGISTRY}
