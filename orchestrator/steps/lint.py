@@ -51,8 +51,7 @@ class LintStep:
         return [f"lint {len(pending)} pending migration(s): {counts} (fails on {config.fail_on})"]
 
     def run(self, config: LintStepConfig, ctx: StepContext) -> StepOutcome:
-        from orchestrator.lint import Severity
-        from orchestrator.lint import render
+        from orchestrator.lint import Severity, render
 
         with ctx.ui.status("linting pending migrations"):
             report, pending = self._lint(config, ctx)
