@@ -84,6 +84,7 @@ class _Rollout:
         self.skip_checks = False
         self.done: list[dict[str, object]] = []
         self.commit, self.user = ctx.git.head(), ctx.git.user()  # fixed for the whole run
+        self.dirty = ctx.git.dirty_paths()  # one `git status` per step, not one per function
         # Read once up front: each function is deployed once per step, by us.
         self.good, self.live = self.ledger.last_ok_all(), live_versions(ctx)
 
@@ -105,7 +106,7 @@ class _Rollout:
             self.ledger.record(function=name, action="deploy", commit=self.commit,
                                content_hash=ctx.git.working_hash(rel_paths), version=deployed.info.version,
                                outcome=outcome, user=self.user, run_id=ctx.journal.run_id,
-                               dirty=bool(ctx.git.dirty_paths(rel_paths)))
+                               dirty=_touches(self.dirty, rel_paths))
         self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
                           "reasons": result.reasons})
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
@@ -161,3 +162,7 @@ class _Rollout:
         remaining = self.config.names[self.config.names.index(name) + 1:]
         return StepOutcome("rolled_back", f"{name} rolled back to {good.git_commit[:12]}; not deployed: "
                            f"{', '.join(remaining) or 'none'}", {"functions": self.done, "rolled_back": name})
+
+
+def _touches(changed: list[str], paths: list[str]) -> bool:
+    return any(c == p or c.startswith(p.rstrip("/") + "/") for c in changed for p in paths)

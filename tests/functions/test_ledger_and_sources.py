@@ -122,3 +122,13 @@ def test_last_ok_all_matches_last_ok_per_function(ledger: Ledger) -> None:
     found = ledger.last_ok_all()
     assert {k: v.git_commit for k, v in found.items()} == {"f": "c1", "other": "o2"}
     assert found == {"f": ledger.last_ok("f"), "other": ledger.last_ok("other")}
+
+
+def test_dirty_detection_matches_folders_not_prefixes() -> None:
+    from orchestrator.steps.functions import _touches
+
+    paths = ["supabase/functions/create-task", "supabase/functions/_shared"]
+    assert _touches(["supabase/functions/create-task/index.ts"], paths)
+    assert _touches(["supabase/functions/_shared/respond.ts"], paths)
+    assert not _touches(["supabase/functions/create-task-v2/index.ts"], paths)
+    assert not _touches(["README.md"], paths)
