@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import os
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,10 @@ steps:
 """
 
 
+# ORCH_BENCH_PROFILE=out.prof profiles the orchestrator process with cProfile.
+PROFILE = ["-m", "cProfile", "-o", os.environ["ORCH_BENCH_PROFILE"]] if os.environ.get("ORCH_BENCH_PROFILE") else []
+
+
 def git(repo: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
@@ -80,7 +85,7 @@ def run(root: Path, playbook: Path, target: LocalTarget) -> tuple[float, int, st
     env.update(SUPABASE_ACCESS_TOKEN=target.access_token, BENCH_DB_URL=target.db_url,
                PYTHONPATH=str(REPO), CI="true")
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "orchestrator", "run", str(playbook), "--env", "bench", "--yes"],
+    done = subprocess.run([sys.executable, *PROFILE, "-m", "orchestrator", "run", str(playbook), "--env", "bench", "--yes"],
                           cwd=root, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                           check=False)
     return time.monotonic() - start, done.returncode, done.stdout + done.stderr
