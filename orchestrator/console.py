@@ -98,12 +98,6 @@ class Console:
         with self._console("out").status(escape(self.redact(text))):
             yield
 
-    def ask(self, question: str) -> str:
-        """Read one line from the terminal; callers decide whether prompting is allowed."""
-        from rich.markup import escape
-
-        return self._console("out").input(escape(self.redact(question)) + " ")
-
     def emit_json(self, payload: Any) -> None:
         self._raw_out.write(self.redact(json.dumps(payload, indent=2, default=str)) + "\n")
         self._raw_out.flush()

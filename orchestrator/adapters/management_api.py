@@ -28,12 +28,12 @@ from urllib.parse import quote
 import httpx
 import tenacity
 
+from orchestrator.adapters.cli_profile import DEFAULT_API_URL
 from orchestrator.errors import ApiError, InputError
 from orchestrator.redact import Redactor
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.supabase.com"
 RATE_LIMIT = 120  # requests per endpoint per window (client-side pacing)
 RATE_WINDOW = 60.0  # seconds
 MAX_ATTEMPTS = 5

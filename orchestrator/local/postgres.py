@@ -15,10 +15,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
+
+from orchestrator.local.processes import terminate
 
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin")
 
@@ -109,7 +110,8 @@ class PostgresCluster:
     def stop(self, remove: bool = True) -> None:
         """Fast shutdown of the postmaster we started, then remove the data we created."""
         if self.pid:
-            _terminate(self.pid, signal.SIGINT, timeout=30)
+            # SIGINT: PostgreSQL's fast shutdown
+            terminate(self.pid, "postgres", sig=signal.SIGINT, timeout=30)
             self.pid = 0
         if remove and self._owns_dir and self.base_dir is not None:
             shutil.rmtree(self.base_dir, ignore_errors=True)
@@ -119,18 +121,3 @@ class PostgresCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _terminate(pid: int, sig: signal.Signals, timeout: float) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)

@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import string
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from typing import Any, Self
 from orchestrator.adapters.cli_profile import write_profile
 from orchestrator.local.client import SimClient
 from orchestrator.local.postgres import PostgresCluster
+from orchestrator.local.processes import alive, terminate
 from orchestrator.tools import REPO_ROOT
 
 START_TIMEOUT = 30.0
@@ -156,9 +156,9 @@ class LocalTarget:
             self._client.close()
             self._client = None
         if self.info is not None:
-            _terminate(self.info.simulator_pid, "orchestrator.local.simulator")
+            terminate(self.info.simulator_pid, "orchestrator.local.simulator")
             self._reap_workers()
-            if _alive(self.info.postgres_pid, "postgres"):  # never signal a recycled pid
+            if alive(self.info.postgres_pid, "postgres"):  # never signal a recycled pid
                 PostgresCluster(base_dir=Path(self.info.postgres_dir), pid=self.info.postgres_pid).stop(remove=False)
             if not keep:
                 shutil.rmtree(self.info.postgres_dir, ignore_errors=True)
@@ -168,8 +168,8 @@ class LocalTarget:
 
     def running(self) -> dict[str, bool]:
         info = self._info
-        return {"simulator": _alive(info.simulator_pid, "orchestrator.local.simulator"),
-                "postgres": _alive(info.postgres_pid, "postgres")}
+        return {"simulator": alive(info.simulator_pid, "orchestrator.local.simulator"),
+                "postgres": alive(info.postgres_pid, "postgres")}
 
     def __enter__(self) -> Self:
         return self.start()
@@ -207,7 +207,7 @@ class LocalTarget:
         deadline = time.monotonic() + START_TIMEOUT
         while not ready.exists() or not ready.read_text():
             if proc.poll() is not None or time.monotonic() > deadline:
-                _terminate(proc.pid, "orchestrator.local.simulator")
+                terminate(proc.pid, "orchestrator.local.simulator")
                 tail = (self.state_dir / "simulator.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"the simulator did not start (exit {proc.poll()}):\n{tail}")
             time.sleep(0.02)
@@ -216,30 +216,5 @@ class LocalTarget:
     def _reap_workers(self) -> None:
         """Deno workers left behind if the simulator died without stopping them."""
         for pid_file in (self.state_dir / "sim" / "runtime" / "pids").glob("[0-9]*"):
-            _terminate(int(pid_file.name), "deno")
+            terminate(int(pid_file.name), "deno")
             pid_file.unlink(missing_ok=True)
-
-
-def _alive(pid: int, marker: str) -> bool:
-    """True if pid runs and its command line mentions marker (guards against pid reuse)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return False
-    return marker in cmdline and not Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
-
-
-def _terminate(pid: int, marker: str, timeout: float = 10.0) -> None:
-    if not _alive(pid, marker):
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _alive(pid, marker):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    try:  # our own child: collect its exit status so it leaves no zombie
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

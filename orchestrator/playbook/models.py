@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DEFAULT_API_URL = "https://api.supabase.com"
+from orchestrator.adapters.cli_profile import DEFAULT_API_URL
+
 DEFAULT_FUNCTIONS_URL = "https://{ref}.supabase.co/functions/v1"
 PROJECT_REF_PATTERN = r"^[a-z]{20}$"
 ENV_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
@@ -44,10 +45,6 @@ class Environment(StrictModel):
 
     def functions_base(self) -> str:
         return self.functions_url.replace("{ref}", self.project_ref)
-
-    @property
-    def is_default_api(self) -> bool:
-        return self.api_url == DEFAULT_API_URL
 
 
 class PlaybookModel(StrictModel):
