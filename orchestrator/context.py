@@ -51,7 +51,21 @@ class StepContext:
 
     @property
     def token(self) -> str:
-        return self.environ.get("SUPABASE_ACCESS_TOKEN", "")
+        """This environment's `access_token`, else SUPABASE_ACCESS_TOKEN."""
+        return self.env.access_token or self.environ.get("SUPABASE_ACCESS_TOKEN", "")
+
+    @property
+    def token_source(self) -> str:
+        """Where the token came from, for messages (never the value)."""
+        if self.env.access_token:
+            var = self.playbook.token_vars.get(self.env_name, "access_token")
+            return f"{var} (environments.{self.env_name}.access_token)"
+        return "SUPABASE_ACCESS_TOKEN" + self.environ_origin("SUPABASE_ACCESS_TOKEN")
+
+    def environ_origin(self, name: str) -> str:
+        """' (process environment; overrides --env-file)' when a --env-file value was shadowed."""
+        shadowed = getattr(self.environ, "shadowed", frozenset())
+        return " (process environment; it overrides the value in --env-file)" if name in shadowed else ""
 
     def target(self) -> Target:
         from orchestrator.adapters.supabase_cli import Target
@@ -63,7 +77,11 @@ class StepContext:
         from orchestrator.adapters.supabase_cli import SupabaseCli
 
         binary = SupabaseCli.locate(self.playbook.project.root, self.environ)
-        return SupabaseCli(binary, workdir=self.playbook.project.root, env=dict(self.environ),
+        env = dict(self.environ)
+        if self.token:  # this environment's token, never another environment's
+            env["SUPABASE_ACCESS_TOKEN"] = self.token
+            self.redactor.add(self.token)
+        return SupabaseCli(binary, workdir=self.playbook.project.root, env=env,
                            redactor=self.redactor, on_call=self._record_call, on_output=self._record_output)
 
     @cached_property
@@ -71,10 +89,10 @@ class StepContext:
         from orchestrator.adapters.management_api import ManagementApi
 
         if not self.token:
-            raise InputError(f"environment {self.env_name}: SUPABASE_ACCESS_TOKEN is not set; "
-                             "create one at https://supabase.com/dashboard/account/tokens")
+            raise InputError(f"environment {self.env_name}: {self.token_source} is not set; "
+                             "create a token at https://supabase.com/dashboard/account/tokens")
         self.redactor.add(self.token)
-        return ManagementApi(self.token, self.api_url)
+        return ManagementApi(self.token, self.api_url, token_source=self.token_source)
 
     @cached_property
     def git(self) -> Git:

@@ -27,12 +27,18 @@ create table if not exists supabase_orchestrator.deploy_ledger (
   content_hash text not null,
   platform_version integer,
   dirty boolean not null default false,
-  outcome text not null check (outcome in ('ok', 'failed', 'rolled_back')),
+  outcome text not null,
   deployed_at timestamptz not null default now(),
   deployed_by text not null,
   run_id text
 );
+-- 'live': the version went live and its checks have not finished (or never will: the run died).
+-- Ledgers made by earlier versions have a narrower check: replace it.
+alter table supabase_orchestrator.deploy_ledger drop constraint if exists deploy_ledger_outcome_check;
+alter table supabase_orchestrator.deploy_ledger add constraint deploy_ledger_outcome_check
+  check (outcome in ('live', 'ok', 'failed', 'rolled_back'));
 """
+OUTCOMES = ("live", "ok", "failed", "rolled_back")
 COLUMNS = ("id, environment, function_name, action, git_commit, content_hash, platform_version, dirty, "
            "outcome, deployed_at::text as deployed_at, deployed_by, run_id")
 
@@ -80,13 +86,21 @@ class Ledger:
             self._ready = True
 
     def record(self, *, function: str, action: str, commit: str, content_hash: str, version: int | None,
-               outcome: str, user: str, run_id: str | None, dirty: bool = False) -> None:
+               outcome: str, user: str, run_id: str | None, dirty: bool = False) -> int | None:
+        """Insert one row; its id (None if the channel returned no rows)."""
         self.ensure()
         values = ", ".join(map(lit, (self.environment, function, action, commit, content_hash, version, dirty,
                                      outcome, user, run_id)))
-        self.query("insert into supabase_orchestrator.deploy_ledger (environment, function_name, action, "
-                   "git_commit, content_hash, platform_version, dirty, outcome, deployed_by, run_id) "
-                   f"values ({values})")
+        rows = self.query("insert into supabase_orchestrator.deploy_ledger (environment, function_name, action, "
+                          "git_commit, content_hash, platform_version, dirty, outcome, deployed_by, run_id) "
+                          f"values ({values}) returning id")
+        return int(rows[0]["id"]) if rows and rows[0].get("id") is not None else None
+
+    def set_outcome(self, entry_id: int, outcome: str) -> None:
+        """The checks of a recorded deploy finished: ok, failed or rolled_back."""
+        assert outcome in OUTCOMES, outcome
+        self.query(f"update supabase_orchestrator.deploy_ledger set outcome = {lit(outcome)} "
+                   f"where id = {int(entry_id)} and environment = {lit(self.environment)}")
 
     def entries(self, function: str | None = None, limit: int = 200) -> list[Entry]:
         if not self._exists():

@@ -63,11 +63,17 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
         if confirm:
             ctx.prompter.confirm(f"Redeploy {name} from {sha[:12]} to {ctx.env_name}?", action="roll back")
         deployed = deploy_one(ctx, name, workdir=root / rel if rel else root)
+        # Recorded as soon as it is live: the checks below may fail in any way.
+        ctx.journal.write("deployed", env=ctx.env_name, function=name, version=deployed.info.version, commit=sha,
+                          action="rollback")
+        ledger = ledger_for(ctx)
+        entry = ledger.record(function=name, action="rollback", commit=sha, content_hash=git.tree_hash(sha, paths),
+                              version=deployed.info.version, outcome="live", user=git.user(),
+                              run_id=ctx.journal.run_id)
         result = run_checks(ctx, name, deployed, checks) if checks else None
     failed = result is not None and result.failed(checks or Checks())
-    ledger_for(ctx).record(function=name, action="rollback", commit=sha, content_hash=git.tree_hash(sha, paths),
-                           version=deployed.info.version, outcome="failed" if failed else "ok",
-                           user=git.user(), run_id=ctx.journal.run_id)
+    if entry is not None:
+        ledger.set_outcome(entry, "failed" if failed else "ok")
     ctx.journal.write("rollback", env=ctx.env_name, function=name, commit=sha, version=deployed.info.version,
                       outcome="failed" if failed else "ok")
     if failed and result is not None:

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -39,36 +39,37 @@ RATE_WINDOW = 60.0  # seconds
 MAX_ATTEMPTS = 5
 MAX_WAIT = 60.0  # cap on one retry wait, whatever the server's headers say
 
-# Log queries sent to GET /v1/projects/{ref}/analytics/endpoints/logs.all as the `sql` parameter,
-# with the window in `iso_timestamp_start` / `iso_timestamp_end`. They are the dashboard's own
-# queries (supabase/supabase apps/studio .../Settings/Logs/Logs.utils.ts, genDefaultQuery for
-# `function_logs` and `function_edge_logs`), filtered by function id. Placeholders:
-# {function_id} (single quotes doubled), {error_filter} ("" or the *_ERROR_FILTER below), {limit}.
+# The log check reads GET /v1/projects/{ref}/analytics/endpoints/logs: ClickHouse SQL over one
+# `logs` table (id, timestamp, source, severity_text, event_message, log_attributes Map(String,
+# String)). The older `logs.all` (BigQuery dialect) answers 410 Gone since the migration:
+# https://supabase.com/changelog/48235-migration-of-supabase-management-api-logs-all-analytics-endpoint-to-logs-endpoint
+# `level` is derived the way `supabase logs --service functions --level error` derives it
+# (supabase CLI 3.1.0): function_logs by log_attributes['level'], function_edge_logs by the
+# response status (>= 500 is an error). Errors sort first so `limit` never hides one.
+LOG_LEVEL_SQL = (
+    "multiIf(source = 'function_edge_logs', multiIf("
+    "toInt32OrZero(log_attributes['response.status_code']) >= 500, 'error', "
+    "toInt32OrZero(log_attributes['response.status_code']) >= 400, 'warn', 'info'), "
+    "lower(log_attributes['level']) in ('error', 'fatal'), 'error', "
+    "lower(log_attributes['level']) in ('warn', 'warning'), 'warn', "
+    "lower(log_attributes['level']))"
+)
 FUNCTION_LOGS_SQL = (
-    "select id, function_logs.timestamp, event_message, metadata.event_type, metadata.function_id,"
-    " metadata.execution_id, metadata.level from function_logs\n"
-    "cross join unnest(metadata) as metadata\n"
-    "where metadata.function_id = '{function_id}'{error_filter}\n"
-    "order by timestamp desc\n"
+    "select id, toUnixTimestamp64Milli(timestamp) as ts_ms, source, severity_text, "
+    f"{LOG_LEVEL_SQL} as level, event_message, log_attributes\n"
+    "from logs\n"
+    "where (source = 'function_logs' or source = 'function_edge_logs')"
+    " and log_attributes['function_id'] = {function_id}\n"
+    "order by level = 'error' desc, timestamp desc\n"
     "limit {limit}"
 )
-FUNCTION_LOGS_ERROR_FILTER = " and metadata.level = 'error'"
-FUNCTION_EDGE_LOGS_SQL = (
-    "select id, function_edge_logs.timestamp, event_message, response.status_code, request.method,"
-    " request.pathname, m.function_id, m.execution_id, m.execution_time_ms, m.deployment_id, m.version"
-    " from function_edge_logs\n"
-    "cross join unnest(metadata) as m\n"
-    "cross join unnest(m.response) as response\n"
-    "cross join unnest(m.request) as request\n"
-    "where m.function_id = '{function_id}'{error_filter}\n"
-    "order by timestamp desc\n"
-    "limit {limit}"
-)
-FUNCTION_EDGE_LOGS_ERROR_FILTER = " and response.status_code >= 500"
+LOGS_ENDPOINT = "/v1/projects/{ref}/analytics/endpoints/logs"
+LOG_SOURCES = ("function_logs", "function_edge_logs")
+MAX_LOG_RANGE = timedelta(hours=24)  # the endpoint refuses longer ranges
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 _HINTS = {
-    401: "check SUPABASE_ACCESS_TOKEN (expired or revoked?)",
+    401: "the access token from {token_source} was rejected (expired, revoked, or for another account?)",
     403: "the access token has no permission on this project",
     404: "check the project ref (and the API URL)",
 }
@@ -111,22 +112,36 @@ class FunctionInfo:
 
 @dataclass(frozen=True)
 class LogRow:
-    """One row of `function_logs` (level set) or `function_edge_logs` (status_code, method set)."""
+    """One row of the unified `logs` table: a function's console line (`function_logs`) or one
+    of its requests (`function_edge_logs`, with status code and method)."""
 
     id: str
     timestamp: datetime
+    source: str
     event_message: str
-    function_id: str | None = None
-    level: str | None = None
-    status_code: int | None = None
-    method: str | None = None
-    execution_id: str | None = None
-    version: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    level: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def function_id(self) -> str | None:
+        return self.attributes.get("function_id")
+
+    @property
+    def version(self) -> str | None:
+        return self.attributes.get("version")
+
+    @property
+    def status_code(self) -> int | None:
+        value = self.attributes.get("response.status_code", "")
+        return int(value) if value.isdigit() else None
+
+    @property
+    def method(self) -> str | None:
+        return self.attributes.get("request.method")
 
     @property
     def is_error(self) -> bool:
-        return self.level == "error" or (self.status_code is not None and self.status_code >= 500)
+        return self.level == "error"
 
 
 @dataclass(frozen=True)
@@ -214,33 +229,56 @@ def _iso(moment: datetime) -> str:
     return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _log_time(value: Any) -> datetime:
-    """Logflare returns unix microseconds; accept ms, s or ISO strings too."""
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        number = float(value)
-        seconds = number / 1e6 if number > 1e14 else number / 1e3 if number > 1e11 else number
-        return datetime.fromtimestamp(seconds, UTC)
-    return datetime.fromisoformat(str(value))
+class _Unreadable(ValueError):
+    """A logs row that does not have the documented shape."""
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
+_CLICKHOUSE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def _log_row(row: Mapping[str, Any]) -> LogRow:
-    status = row.get("status_code")
-    return LogRow(
-        id=str(row.get("id", "")),
-        timestamp=_log_time(row.get("timestamp", 0)),
-        event_message=str(row.get("event_message", "")),
-        function_id=_opt_str(row.get("function_id")),
-        level=_opt_str(row.get("level")),
-        status_code=int(status) if status is not None else None,
-        method=_opt_str(row.get("method")),
-        execution_id=_opt_str(row.get("execution_id")),
-        version=_opt_str(row.get("version")),
-        raw=dict(row),
-    )
+def _log_time(row: Mapping[str, Any]) -> datetime:
+    """`ts_ms` (what we select), else ClickHouse's `timestamp` text, which is UTC without a zone."""
+    ts_ms = row.get("ts_ms")
+    if isinstance(ts_ms, int | float) and not isinstance(ts_ms, bool):
+        return datetime.fromtimestamp(ts_ms / 1000, UTC)
+    if isinstance(ts_ms, str) and ts_ms.isdigit():  # 64-bit integers may come quoted
+        return datetime.fromtimestamp(int(ts_ms) / 1000, UTC)
+    text = row.get("timestamp")
+    if isinstance(text, str) and text:
+        try:
+            moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+        except ValueError:
+            raise _Unreadable(f"timestamp {text[:40]!r}") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    raise _Unreadable("no ts_ms or timestamp")
+
+
+def _log_row(row: Any) -> LogRow:
+    if not isinstance(row, Mapping):
+        raise _Unreadable(f"a row is {type(row).__name__}, not an object")
+    attrs = row.get("log_attributes")
+    if not isinstance(attrs, Mapping):
+        raise _Unreadable("no log_attributes map")
+    source = row.get("source")
+    if source not in LOG_SOURCES:
+        raise _Unreadable(f"source {source!r}")
+    return LogRow(id=str(row.get("id", "")), timestamp=_log_time(row), source=str(source),
+                  event_message=str(row.get("event_message", "")), level=str(row.get("level") or "").lower(),
+                  attributes={str(k): "" if v is None else str(v) for k, v in attrs.items()})
+
+
+def _minute_floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def _minute_ceil(moment: datetime) -> datetime:
+    floor = _minute_floor(moment)
+    return floor if floor == moment.astimezone(UTC) else floor + timedelta(minutes=1)
+
+
+def _sql_string(value: str) -> str:
+    """A ClickHouse string literal (backslash and quote escaped, as the supabase CLI does)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _function_info(data: Mapping[str, Any]) -> FunctionInfo:
@@ -256,10 +294,6 @@ def _function_info(data: Mapping[str, Any]) -> FunctionInfo:
         ezbr_sha256=data.get("ezbr_sha256"),
         entrypoint_path=data.get("entrypoint_path"),
     )
-
-
-def _sql_literal(value: str) -> str:
-    return value.replace("'", "''")
 
 
 class ManagementApi:
@@ -278,10 +312,12 @@ class ManagementApi:
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
+        token_source: str = "SUPABASE_ACCESS_TOKEN",
     ) -> None:
         if not token:
-            raise InputError("SUPABASE_ACCESS_TOKEN is not set: create one at "
+            raise InputError(f"{token_source} is not set: create a token at "
                              "https://supabase.com/dashboard/account/tokens and export it")
+        self.token_source = token_source  # where the token came from, for the 401 message
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self._redact = Redactor()
@@ -365,23 +401,25 @@ class ManagementApi:
         body = response.json() if response.content else []
         return [dict(row) for row in body] if isinstance(body, list) else []
 
-    def function_logs(
-        self, ref: str, *, function_id: str, start: datetime, end: datetime,
-        errors_only: bool = False, limit: int = 100,
-    ) -> list[LogRow]:
-        """Runtime logs (console output, uncaught errors) of one function, newest first."""
-        sql = FUNCTION_LOGS_SQL.format(function_id=_sql_literal(function_id), limit=int(limit),
-                                       error_filter=FUNCTION_LOGS_ERROR_FILTER if errors_only else "")
-        return self._logs(ref, sql, start, end)
+    def function_logs(self, ref: str, *, function_id: str, start: datetime, end: datetime,
+                      limit: int = 1000) -> list[LogRow]:
+        """Console lines and requests of one function between start and end, errors first.
 
-    def function_edge_logs(
-        self, ref: str, *, function_id: str, start: datetime, end: datetime,
-        errors_only: bool = False, limit: int = 100,
-    ) -> list[LogRow]:
-        """Invocations (HTTP status, method) of one function, newest first; errors_only = 5xx."""
-        sql = FUNCTION_EDGE_LOGS_SQL.format(function_id=_sql_literal(function_id), limit=int(limit),
-                                            error_filter=FUNCTION_EDGE_LOGS_ERROR_FILTER if errors_only else "")
-        return self._logs(ref, sql, start, end)
+        The endpoint rounds its range to whole minutes, so we ask for the minutes around the
+        window and drop what lies outside it here. Raises ApiError if the query fails or a row
+        is unreadable (a check must then say "could not read the logs", never "no errors").
+        """
+        sql = FUNCTION_LOGS_SQL.format(function_id=_sql_string(function_id), limit=int(limit))
+        begin = max(start, end - MAX_LOG_RANGE)
+        query = {"sql": sql, "iso_timestamp_start": _iso(_minute_floor(begin)),
+                 "iso_timestamp_end": _iso(_minute_ceil(end))}
+        body = self._json("GET", LOGS_ENDPOINT, ref=ref, _query=query)
+        rows = self._log_result(body)
+        try:
+            parsed = [_log_row(r) for r in rows]
+        except _Unreadable as exc:
+            raise ApiError("GET", LOGS_ENDPOINT, 200, f"unreadable log row: {exc}") from None
+        return [r for r in parsed if begin <= r.timestamp <= end]
 
     def health(self, ref: str, services: Sequence[str] = ("db", "rest")) -> list[ServiceHealth]:
         rows = self._json("GET", "/v1/projects/{ref}/health", ref=ref, _query={"services": list(services)})
@@ -390,15 +428,19 @@ class ManagementApi:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _logs(self, ref: str, sql: str, start: datetime, end: datetime) -> list[LogRow]:
-        endpoint = "/v1/projects/{ref}/analytics/endpoints/logs.all"
-        query = {"sql": sql, "iso_timestamp_start": _iso(start), "iso_timestamp_end": _iso(end)}
-        body = self._json("GET", endpoint, ref=ref, _query=query)
-        if body.get("error"):
-            error = body["error"]
-            detail = error.get("message", str(error)) if isinstance(error, dict) else str(error)
-            raise ApiError("GET", endpoint, 200, f"log query failed: {self._redact(str(detail))}")
-        return [_log_row(r) for r in body.get("result") or []]
+    def _log_result(self, body: Any) -> list[Any]:
+        if not isinstance(body, Mapping):
+            raise ApiError("GET", LOGS_ENDPOINT, 200, "unreadable response: not a JSON object")
+        error = body.get("error")
+        if error:
+            detail = error.get("message", str(error)) if isinstance(error, Mapping) else str(error)
+            raise ApiError("GET", LOGS_ENDPOINT, 200, f"log query failed: {self._redact(str(detail))[:300]}")
+        result = body.get("result")
+        if result is None:
+            return []
+        if not isinstance(result, list):
+            raise ApiError("GET", LOGS_ENDPOINT, 200, "unreadable response: result is not a list")
+        return result
 
     def _json(self, method: str, template: str, _query: Mapping[str, Any] | None = None, **path: str) -> Any:
         return self._call(method, template, path, params=_query).json()
@@ -451,7 +493,7 @@ class ManagementApi:
         detail = self._redact(_error_detail(response))
         if status == 429 or status == 503 or (status >= 500 and idempotent):
             raise _Retryable(status, detail, _server_wait(response.headers, self._wall()))
-        hint = _HINTS.get(status)
+        hint = _HINTS.get(status, "").format(token_source=self.token_source)
         raise ApiError(method, template, status, f"{detail}; {hint}" if hint else detail)
 
     def _note_quota(self, response: httpx.Response) -> None:

@@ -66,4 +66,7 @@ def resolve_playbook(name: str | Path, playbook_dir: Path | None) -> Path:
 
 
 def open_playbook(s: Session, name: str | Path, envs: Sequence[str] | None = None) -> Playbook:
-    return load_playbook(resolve_playbook(name, s.common.playbook_dir), s.environ, envs)
+    playbook = load_playbook(resolve_playbook(name, s.common.playbook_dir), s.environ, envs)
+    # Every environment's token is a secret from here on, whatever prints it.
+    s.redactor.add(*(e.access_token or "" for e in playbook.model.environments.values()))
+    return playbook

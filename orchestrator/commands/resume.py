@@ -22,6 +22,7 @@ def resume(s: Session, run_id: str, project_dir: Path | None = None) -> int:
         s.ui.ok(f"run {run_id} succeeded: nothing to resume")
         return 0
     pb = load_playbook(Path(start["playbook"]), s.environ, start["environments"])
+    s.redactor.add(*(e.access_token or "" for e in pb.model.environments.values()))
     if pb.sha256 != start["playbook_sha256"]:
         raise InputError(f"{pb.path} changed since run {run_id}; start a new run instead of resuming")
     done = frozenset(_finished_steps(events))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +19,13 @@ from psycopg.rows import dict_row
 
 from orchestrator.local import multipart
 from orchestrator.local.http import Request, Response, Route, error, json_response, route
-from orchestrator.local.logs import LogBook, parse_query
+from orchestrator.local.logs import LogEngine, LogQueryError, RangeError, window
 from orchestrator.local.store import Store
+
+
+# Without `sql`, hosted queries edge_logs of the window; the local target has none, so this
+# returns the newest rows of every source.
+DEFAULT_LOGS_SQL = "select id, timestamp, source, event_message from logs order by timestamp desc limit 100"
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class Upload:
 
 
 class SimApi:
-    def __init__(self, config: SimConfig, store: Store, logs: LogBook) -> None:
+    def __init__(self, config: SimConfig, store: Store, logs: LogEngine) -> None:
         self.config, self.store, self.logs = config, store, logs
         self.staged: dict[str, Upload] = {}  # bundleOnly uploads waiting for the bulk update
         self.created_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -73,7 +77,7 @@ class SimApi:
             route("POST", p + "/database/query", "database.query", self.query),
             route("POST", p + "/database/query/read-only", "database.query-read-only", self.query),
             route("GET", p + "/analytics/endpoints/logs", "logs.get", self.get_logs),
-            route("GET", p + "/analytics/endpoints/logs.all", "logs.all", self.get_logs),
+            route("GET", p + "/analytics/endpoints/logs.all", "logs.all", self.logs_all_gone),
         ]
 
     # -- project ------------------------------------------------------------------------------
@@ -216,9 +220,24 @@ class SimApi:
         return Response(201, json.dumps(rows, default=str).encode())
 
     def get_logs(self, req: Request) -> Response:
-        q = parse_query(req.arg("sql") or "", req.arg("iso_timestamp_start"), req.arg("iso_timestamp_end"),
-                        time.time())
-        return json_response(200, {"result": self.logs.query(q), "error": None})
+        """ClickHouse SQL over the unified `logs` table (see logs.py). Query errors come back
+        inside a 200, under `error`, the way the supabase CLI expects them."""
+        try:
+            span = window(req.arg("iso_timestamp_start"), req.arg("iso_timestamp_end"), datetime.now(UTC))
+        except RangeError as exc:
+            return error(400, str(exc))
+        sql = req.arg("sql") or DEFAULT_LOGS_SQL
+        try:
+            return json_response(200, {"result": self.logs.query(sql, span), "error": None})
+        except LogQueryError as exc:
+            return json_response(200, {"result": None, "error": {
+                "code": 400, "message": str(exc), "status": "INVALID_ARGUMENT",
+                "errors": [{"domain": "global", "location": "sql", "locationType": "parameter",
+                            "message": str(exc), "reason": "invalidQuery"}]}})
+
+    def logs_all_gone(self, req: Request) -> Response:
+        return error(410, "This endpoint has been removed. Use GET /v1/projects/{ref}/analytics/endpoints/logs "
+                          "instead (ClickHouse SQL over the logs table).")
 
 
 def _relative(path: str) -> str:

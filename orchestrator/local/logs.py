@@ -1,25 +1,16 @@
-"""Log rows of the local target and the query contract of the simulator's logs endpoints.
+"""Log rows of the local target, and the logs endpoint's query engine: real ClickHouse.
 
-The gateway appends rows (`function_logs`: a function's console output and boot errors;
-`function_edge_logs`: one per request, with its status code) to `logs.jsonl` in the state dir.
+The gateway appends rows to `logs.jsonl` in the state dir: `function_logs` (a function's console
+output, boot errors) and `function_edge_logs` (one per request, with its status code), shaped
+like hosted Supabase's unified `logs` table: `id`, `timestamp`, `source`, `severity_text`,
+`event_message` and `log_attributes` (a String -> String map: function_id, level, version,
+execution_id, event_type, response.status_code, request.method, request.pathname, ...).
 
-Query contract. `GET /v1/projects/{ref}/analytics/endpoints/logs` (what supabase 3.x `logs`
-calls) and `.../logs.all` (what our Management API client calls; the hosted API answers 410
-there nowadays) take `sql`, `iso_timestamp_start` and `iso_timestamp_end` (default: the last
-minute). No SQL engine runs: the simulator reads these filters out of the SQL text:
-
-- source: `from function_logs` / `from function_edge_logs` (dashboard queries), or
-  `source = 'x'` terms (the CLI's `from logs where (source = 'a' or source = 'b')`);
-- function: `function_id = '<id>'`, `metadata.function_id = ...`, `log_attributes['function_id'] = ...`;
-- level: `level = 'error'`, or the CLI's `(multiIf(...)) in ('error', 'warn')`;
-- status: `status_code >= N` (e.g. the dashboard's `response.status_code >= 500`);
-- text: `positionCaseInsensitiveUTF8(event_message, 'x') > 0`;
-- `limit N` (default 100); rows come newest first.
-
-Each result row carries both vocabularies: the CLI's (`id`, `ts_ms`, `source`, `severity_text`,
-`level`, `event_message`, `log_attributes` with string values) and the dashboard's flattened
-columns (`timestamp` in microseconds, `function_id`, `execution_id`, `version`, `event_type`,
-`status_code`, `method`, `pathname`, `execution_time_ms`).
+`GET /v1/projects/{ref}/analytics/endpoints/logs` runs the caller's SQL on that table with
+chDB (ClickHouse in-process), so a query that hosted ClickHouse would refuse is refused here too:
+no SQL is read with patterns. Like hosted: `iso_timestamp_start`/`iso_timestamp_end` default to
+the last minute, are widened to whole minutes, and may span at most 24 hours; only SELECTs
+on `logs` are run. chDB is an optional dependency (`pip install 'supabase-orchestrator[local]'`).
 """
 
 from __future__ import annotations
@@ -30,133 +21,176 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_LIMIT = 100
+MAX_RANGE = timedelta(hours=24)
+DEFAULT_RANGE = timedelta(minutes=1)
+_ATTRIBUTE_NAMES = {"status_code": "response.status_code", "method": "request.method",
+                    "pathname": "request.pathname"}
+TABLE_DDL = ("create table logs (id String, timestamp DateTime64(6, 'UTC'), source LowCardinality(String), "
+             "severity_text String, event_message String, log_attributes Map(String, String)) "
+             "engine = MergeTree order by timestamp")
+CHDB_MISSING = "the local target's logs endpoint needs chDB: pip install 'supabase-orchestrator[local]'"
 
 
-@dataclass(frozen=True)
-class LogQuery:
-    sources: frozenset[str] = frozenset()
-    function_id: str | None = None
-    levels: frozenset[str] = frozenset()
-    min_status: int | None = None
-    search: str | None = None
-    limit: int = DEFAULT_LIMIT
-    start: float = 0.0
-    end: float = float("inf")
+class LogQueryError(Exception):
+    """The query could not run (hosted answers these inside a 200 body, under `error`)."""
+
+
+class RangeError(ValueError):
+    """Bad iso_timestamp_start / iso_timestamp_end (hosted: a validation error)."""
 
 
 class LogBook:
-    """Append-only JSON lines file; readers scan it (the local target logs little)."""
+    """Append-only JSON lines file: the record `/_sim/logs` and tests read."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
 
     def append(self, source: str, function_id: str, level: str, message: str, **attrs: Any) -> None:
-        row = {"id": str(uuid.uuid4()), "ts": time.time(), "source": source, "function_id": function_id,
-               "level": level, "event_message": message, **attrs}
+        attributes = {_ATTRIBUTE_NAMES.get(k, k): str(v) for k, v in attrs.items() if v is not None}
+        attributes["function_id"] = function_id
+        if source == "function_logs":
+            attributes["level"] = level
+        row = {"id": str(uuid.uuid4()), "ts": time.time(), "source": source, "level": level,
+               "severity_text": _severity(level), "event_message": message, "log_attributes": attributes}
         with self._lock, self.path.open("a") as out:
             out.write(json.dumps(row) + "\n")
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self, skip: int = 0) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
         with self._lock:
             lines = self.path.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-
-    def query(self, q: LogQuery) -> list[dict[str, Any]]:
-        found = [r for r in self.rows() if _matches(r, q)]
-        found.sort(key=lambda r: r["ts"], reverse=True)
-        return [api_row(r) for r in found[: q.limit]]
+        return [json.loads(line) for line in lines[skip:] if line.strip()]
 
 
-def _matches(row: dict[str, Any], q: LogQuery) -> bool:
-    return (
-        (not q.sources or row["source"] in q.sources)
-        and (q.function_id is None or row["function_id"] == q.function_id)
-        and (not q.levels or row["level"] in q.levels)
-        and (q.min_status is None or int(row.get("status_code") or 0) >= q.min_status)
-        and (q.search is None or q.search.lower() in row["event_message"].lower())
-        and q.start <= row["ts"] <= q.end
-    )
+def _severity(level: str) -> str:
+    return {"warn": "WARNING", "log": "INFO"}.get(level, level.upper())
 
 
-def api_row(row: dict[str, Any]) -> dict[str, Any]:
-    attrs = {k: str(v) for k, v in row.items() if k not in ("id", "ts", "event_message") and v is not None}
-    if "status_code" in row:
-        attrs["response.status_code"] = str(row["status_code"])
-    flat = {k: row.get(k) for k in ("function_id", "execution_id", "version", "status_code", "method",
-                                    "pathname", "execution_time_ms", "event_type")}
-    return {
-        "id": row["id"], "ts_ms": int(row["ts"] * 1000), "timestamp": int(row["ts"] * 1_000_000),
-        "source": row["source"], "severity_text": row["level"].upper(), "level": row["level"],
-        "event_message": row["event_message"], "log_attributes": attrs, **flat,
-    }
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
 
 
-# -- reading filters out of SQL ------------------------------------------------------------------
-
-_QUOTED = r"'((?:[^']|'')*)'"
-
-
-def _unquote(text: str) -> str:
-    return text.replace("''", "'").replace("\\\\", "\\")
-
-
-def _strip_multiif(sql: str) -> str:
-    """Replace each balanced `multiIf(...)` (the CLI's level expression) by the word LEVEL."""
-    out, i = [], 0
-    while (start := sql.find("multiIf(", i)) != -1:
-        out.append(sql[i:start])
-        depth, j = 0, start + len("multiIf")
-        while j < len(sql):
-            depth += {"(": 1, ")": -1}.get(sql[j], 0)
-            j += 1
-            if depth == 0:
-                break
-        out.append("LEVEL")
-        i = j
-    return "".join(out) + sql[i:]
+def window(start: str | None, end: str | None, now: datetime) -> Window:
+    """The queried range, as hosted computes it: default the last minute, rounded to minutes."""
+    try:
+        until = _parse(end) if end else now
+        since = _parse(start) if start else until - DEFAULT_RANGE
+    except ValueError as exc:
+        raise RangeError(f"invalid ISO timestamp: {exc}") from None
+    if until - since > MAX_RANGE:
+        raise RangeError("the timestamp range must be no more than 24 hours")
+    if until < since:
+        raise RangeError("iso_timestamp_start must be before iso_timestamp_end")
+    return Window(_floor_minute(since), _ceil_minute(until))
 
 
-def _levels(sql: str) -> frozenset[str]:
-    found = {m.group(1) for m in re.finditer(r"level\s*=\s*'(\w+)'", sql, re.IGNORECASE)}
-    for m in re.finditer(r"LEVEL\)?\s+in\s*\(([^)]*)\)", sql):
-        found |= set(re.findall(r"'(\w+)'", m.group(1)))
-    return frozenset("warn" if v == "warning" else v.lower() for v in found)
+def _parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _sources(sql: str) -> frozenset[str]:
-    found = set(re.findall(r"\bsource\s*=\s*'(\w+)'", sql, re.IGNORECASE))
-    table = re.search(r"\bfrom\s+(\w+)", sql, re.IGNORECASE)
-    if table and table.group(1).lower() != "logs":
-        found.add(table.group(1).lower())
-    return frozenset(found)
+# "Rounded to the nearest minute" (the endpoint's description) is read as widening: start down,
+# end up. Rounding the end down would hide the newest rows from the supabase CLI's own `logs`
+# (it asks up to now), which its authors test against hosted. Our client asks for whole minutes
+# either way.
+def _floor_minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _epoch(value: str | None, default: float) -> float:
-    if not value:
-        return default
-    return datetime.fromisoformat(value).timestamp()
+def _ceil_minute(moment: datetime) -> datetime:
+    floor = _floor_minute(moment)
+    return floor if floor == moment else floor + timedelta(minutes=1)
 
 
-def parse_query(sql: str, start: str | None, end: str | None, now: float) -> LogQuery:
-    text = _strip_multiif(sql)
-    fn = re.search(r"function_id'?\]?\s*=\s*" + _QUOTED, text)
-    status = re.search(r"status_code\s*>=\s*(\d+)", text)
-    search = re.search(r"positionCaseInsensitiveUTF8\(\s*event_message\s*,\s*" + _QUOTED, text)
-    limit = re.search(r"\blimit\s+(\d+)", text, re.IGNORECASE)
-    begin = _epoch(start, now - 60)
-    # A second of slack: callers send whole-second ISO times, rows carry fractions.
-    return LogQuery(
-        sources=_sources(text), function_id=_unquote(fn.group(1)) if fn else None, levels=_levels(text),
-        min_status=int(status.group(1)) if status else None,
-        search=_unquote(search.group(1)) if search else None,
-        limit=int(limit.group(1)) if limit else DEFAULT_LIMIT,
-        start=begin - 1, end=_epoch(end, now) + 1,
-    )
+class LogEngine:
+    """The `logs` table in chDB, fed from the LogBook before each query."""
+
+    def __init__(self, book: LogBook) -> None:
+        self.book = book
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._loaded = 0
+
+    def query(self, sql: str, span: Window) -> list[dict[str, Any]]:
+        with self._lock:
+            session = self._open()
+            self._sync(session)
+            _check_select_on_logs(session, sql)
+            low, high = (_ch_time(t) for t in (span.start, span.end))
+            window_filter = f"timestamp >= toDateTime64('{low}', 6, 'UTC') and timestamp <= toDateTime64('{high}', 6, 'UTC')"
+            session.query("SET additional_table_filters = {'logs': " + _quote(window_filter) + "}")
+            result = _run(session, sql, "JSON")
+        return list(json.loads(result or "{}").get("data") or [])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    def _open(self) -> Any:
+        if self._session is None:
+            try:
+                from chdb import session as chdb_session  # type: ignore[import-untyped,unused-ignore]
+            except ImportError:
+                raise LogQueryError(CHDB_MISSING) from None
+            self._session = chdb_session.Session()
+            self._session.query(TABLE_DDL)
+        return self._session
+
+    def _sync(self, session: Any) -> None:
+        rows = self.book.rows(skip=self._loaded)
+        if not rows:
+            return
+        lines = "\n".join(json.dumps({"id": r["id"], "timestamp": _ch_time(datetime.fromtimestamp(r["ts"], UTC)),
+                                      "source": r["source"], "severity_text": r["severity_text"],
+                                      "event_message": r["event_message"], "log_attributes": r["log_attributes"]})
+                          for r in rows)
+        session.query(f"INSERT INTO logs FORMAT JSONEachRow\n{lines}")
+        self._loaded += len(rows)
+
+
+def _run(session: Any, sql: str, fmt: str) -> str:
+    try:
+        return str(session.query(sql, fmt).bytes().decode())
+    except Exception as exc:  # chdb raises its own error class; its text is ClickHouse's message
+        raise LogQueryError(_clean(str(exc))) from None
+
+
+def _clean(message: str) -> str:
+    return re.sub(r"\s*\(version [^)]*\)", "", message).strip()
+
+
+def _ch_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+_TABLE_EXPRESSION = re.compile(r"^(\s*)TableExpression\b")
+
+
+def _check_select_on_logs(session: Any, sql: str) -> None:
+    """Only a SELECT (or WITH ... SELECT) reading `logs`: no table functions (file(), url(), ...),
+    no other databases, no writes. Read off ClickHouse's own parse tree (EXPLAIN AST)."""
+    tree = _run(session, f"EXPLAIN AST {sql}", "TSVRaw").splitlines()
+    if not tree or not tree[0].startswith("SelectWithUnionQuery"):
+        raise LogQueryError("only SELECT queries on the logs table are allowed")
+    for i, line in enumerate(tree[:-1]):
+        if _TABLE_EXPRESSION.match(line):
+            child = tree[i + 1].strip()
+            if child.startswith("TableIdentifier ") and "." not in child.removeprefix("TableIdentifier "):
+                continue
+            if child.startswith("Subquery"):
+                continue
+            raise LogQueryError(f"only the logs table can be queried, not {child.split(' (')[0]}")

@@ -48,7 +48,7 @@ from orchestrator.local.http import (
     route,
     write_response,
 )
-from orchestrator.local.logs import LogBook
+from orchestrator.local.logs import LogBook, LogEngine
 from orchestrator.local.store import Store
 
 
@@ -62,7 +62,8 @@ class Simulator:
         self.faults = Faults(self.stopping)
         self.limiter = RateLimiter(rate_limit, rate_window)
         self.requests = RequestLog()
-        self.api_routes = SimApi(config, self.store, self.logs).routes()
+        self.log_engine = LogEngine(self.logs)
+        self.api_routes = SimApi(config, self.store, self.log_engine).routes()
         self.admin_routes = self._admin_routes()
 
     def handle(self, req: Request) -> tuple[str, Response]:

@@ -21,15 +21,26 @@ from orchestrator.playbook.source import Located, Path_, Source, format_path, re
 
 def read_environ(env_file: Path | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The variables `${VAR}` may use: the --env-file's, overridden by the process environment."""
-    environ: dict[str, str] = {}
+    environ = Environ()
+    from_file: dict[str, str] = {}
     if env_file is not None:
         if not env_file.is_file():
             raise InputError(f"--env-file {env_file}: no such file")
         from dotenv import dotenv_values
 
-        environ.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    environ.update(os.environ if base is None else base)
+        from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        environ.update(from_file)
+    process = os.environ if base is None else base
+    environ.update(process)
+    environ.shadowed = frozenset(k for k, v in from_file.items() if k in process and process[k] != v)
     return environ
+
+
+class Environ(dict[str, str]):
+    """The variables, plus the names whose --env-file value the process environment overrode
+    (so a message about a rejected token can say which one was used)."""
+
+    shadowed: frozenset[str] = frozenset()
 
 
 def load_playbook(path: Path, environ: Mapping[str, str], environments: Sequence[str] | None = None) -> Playbook:
@@ -70,10 +81,33 @@ def _validate(path: Path, text: str, source: Source, wanted: set[str]) -> Playbo
         problems += project_problems
     if project is not None and not problems:
         problems += _check_steps(steps, project, source)
+    token_vars, token_problems = _token_vars(data, source)
+    problems += token_problems
     if problems or model is None or project is None:
         raise PlaybookError(str(path), sorted(problems, key=lambda p: p.line or 0))
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return Playbook(path=path.resolve(), sha256=digest, model=model, steps=tuple(steps), project=project)
+    return Playbook(path=path.resolve(), sha256=digest, model=model, steps=tuple(steps), project=project,
+                    token_vars=token_vars)
+
+
+def _token_vars(data: dict[str, Any], source: Source) -> tuple[dict[str, str], list[Located]]:
+    """Which variable each environment's access_token comes from; a literal token is refused
+    (a playbook is committed: the token would be in git)."""
+    found: dict[str, str] = {}
+    problems: list[Located] = []
+    envs = data.get("environments")
+    for name, env in (envs.items() if isinstance(envs, dict) else ()):
+        if not isinstance(env, dict) or "access_token" not in env:
+            continue
+        here: Path_ = ("environments", name, "access_token")
+        names = source.variables.get(here, [])
+        if len(names) == 1 and env["access_token"]:
+            found[name] = names[0]
+        elif not names:
+            problems.append(Located(source.line_of(here), format_path(here),
+                                    "write the token as ${VARIABLE} (e.g. ${STAGING_SUPABASE_ACCESS_TOKEN}), "
+                                    "never the token itself: playbooks are committed"))
+    return found, problems
 
 
 def _select_environments(data: dict[str, Any], source: Source, wanted: set[str]) -> list[Located]:

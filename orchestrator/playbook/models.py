@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,9 @@ class Environment(StrictModel):
     api_url: str = Field(DEFAULT_API_URL, description="Management API base URL")
     functions_url: str = Field(DEFAULT_FUNCTIONS_URL, description="where smoke calls go; {ref} is replaced")
     requires_approval: bool = Field(False, description="a human (or --approve) must confirm first")
+    access_token: str | None = Field(
+        None, repr=False, description="Management API token for this environment, as ${VARIABLE} "
+        "(never the token itself); default: SUPABASE_ACCESS_TOKEN")
 
     @field_validator("db_url")
     @classmethod
@@ -35,6 +39,11 @@ class Environment(StrictModel):
         if value is not None and not value.startswith(("postgres://", "postgresql://")):
             raise ValueError("db_url must start with postgresql:// or postgres://")
         return value or None
+
+    @field_validator("access_token")
+    @classmethod
+    def _empty_token(cls, value: str | None) -> str | None:
+        return value or None  # `${X:-}` left empty: fall back to SUPABASE_ACCESS_TOKEN
 
     @field_validator("api_url", "functions_url")
     @classmethod
@@ -105,6 +114,7 @@ class Playbook:
     model: PlaybookModel
     steps: tuple[StepSpec, ...]
     project: ProjectInfo
+    token_vars: Mapping[str, str] = field(default_factory=dict)  # environment -> variable its token is read from
 
     @property
     def name(self) -> str:

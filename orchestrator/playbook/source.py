@@ -38,6 +38,7 @@ class Source:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
     problems: list[Located] = field(default_factory=list)
+    variables: dict[Path_, list[str]] = field(default_factory=dict)  # the ${VAR}s each value names
 
     def line_of(self, path: Path_) -> int | None:
         """The line of the longest known prefix of `path`."""
@@ -76,6 +77,7 @@ class _Walker:
     def interpolate(self, value: str, node: yaml.Node, path: Path_) -> str:
         def sub(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
+            self.source.variables.setdefault(path, []).append(name)
             if name in self.env and self.env[name] != "":
                 return self.env[name]
             if default is not None:

@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from orchestrator.context import StepContext
-from orchestrator.errors import StepFailed, StoppedByHuman
+from orchestrator.errors import OrchestratorError, StepFailed, StoppedByHuman
 from orchestrator.function_source import project_paths
 from orchestrator.ledger import Entry
 from orchestrator.playbook.models import ProjectInfo
@@ -91,9 +91,9 @@ class _Rollout:
     def one(self, name: str) -> StepOutcome | None:
         ctx = self.ctx
         good = self.good.get(name)
-        paths = project_paths(name, ctx.playbook.project.root)
-        rel_paths = [self._rel(p) for p in paths]
+        rel_paths = [self._rel(p) for p in project_paths(name, ctx.playbook.project.root)]
         deployed = deploy_one(ctx, name, known=self.live)
+        entry = self._record_live(name, deployed.info.version, rel_paths)
         ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
         result = CheckResult("skipped") if self.skip_checks else run_checks(ctx, name, deployed, self.config.checks)
         failed = result.failed(self.config.checks)
@@ -103,15 +103,28 @@ class _Rollout:
             decision = self._decide(name, result, failed)
         finally:
             outcome = "rolled_back" if decision == "r" else ("failed" if failed else "ok")
-            self.ledger.record(function=name, action="deploy", commit=self.commit,
-                               content_hash=ctx.git.working_hash(rel_paths), version=deployed.info.version,
-                               outcome=outcome, user=self.user, run_id=ctx.journal.run_id,
-                               dirty=_touches(self.dirty, rel_paths))
+            if entry is not None:
+                self.ledger.set_outcome(entry, outcome)
         self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
                           "reasons": result.reasons})
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
                           checks=result.status, reasons=result.reasons, decision=decision)
         return self._act(name, decision, good, result)
+
+    def _record_live(self, name: str, version: int, rel_paths: list[str]) -> int | None:
+        """Journal and ledger the new live version before anything else can fail (checks come after)."""
+        ctx = self.ctx
+        ctx.journal.write("deployed", env=ctx.env_name, function=name, version=version, commit=self.commit)
+        try:
+            return self.ledger.record(function=name, action="deploy", commit=self.commit,
+                                      content_hash=ctx.git.working_hash(rel_paths), version=version,
+                                      outcome="live", user=self.user, run_id=ctx.journal.run_id,
+                                      dirty=_touches(self.dirty, rel_paths))
+        except OrchestratorError as exc:
+            ctx.journal.write("ledger_error", env=ctx.env_name, function=name, version=version, error=str(exc))
+            raise StepFailed(f"{name}: version {version} is LIVE in {ctx.env_name} but could not be written to "
+                             f"the deploy ledger ({exc}); the journal {ctx.journal.path} records it. "
+                             "Later functions were not deployed.") from None
 
     def _rel(self, path: str) -> str:
         root = self.ctx.playbook.project.root.resolve()

@@ -88,7 +88,7 @@ class PreflightStep(NoStaticChecks):
 
     def _token_problems(self, ctx: StepContext) -> list[str]:
         if not ctx.token:
-            return ["SUPABASE_ACCESS_TOKEN is not set (needed for the Management API)"]
+            return [f"{ctx.token_source} is not set (needed for the Management API)"]
         try:
             ctx.api.get_project(ctx.env.project_ref)
         except (StepFailed, InputError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +13,6 @@ import pytest
 import respx
 
 from orchestrator.adapters.management_api import (
-    FUNCTION_EDGE_LOGS_SQL,
     FUNCTION_LOGS_SQL,
     ApiKey,
     FunctionInfo,
@@ -142,42 +141,71 @@ def test_run_query_posts_exact_body(router: respx.Router, api: ManagementApi) ->
     assert json.loads(route.calls.last.request.content) == {"query": "select 1 as n"}
 
 
+LOGS = f"/v1/projects/{REF}/analytics/endpoints/logs"
+
+
+def _row(**over: Any) -> dict[str, Any]:
+    """A row as the unified logs endpoint returns it for our query (CLI 3.1.0's column set)."""
+    row = {"id": "l1", "ts_ms": 1704110430123, "source": "function_logs", "severity_text": "ERROR",
+           "level": "error", "event_message": "boom",
+           "log_attributes": {"function_id": "fn'1", "execution_id": "e1", "level": "error", "version": "7"}}
+    return {**row, **over}
+
+
 def test_function_logs_query_shape(router: respx.Router, api: ManagementApi) -> None:
-    route = router.get(f"/v1/projects/{REF}/analytics/endpoints/logs.all").respond(200, json={"result": [
-        {"id": "l1", "timestamp": 1700000000123456, "event_message": "boom", "event_type": "Log",
-         "function_id": "fn'1", "execution_id": "e1", "level": "error"}], "error": None})
-    start, end = datetime(2024, 1, 1, 12, 0, tzinfo=UTC), datetime(2024, 1, 1, 12, 1, tzinfo=UTC)
-    rows = api.function_logs(REF, function_id="fn'1", start=start, end=end, errors_only=True)
+    route = router.get(LOGS).respond(200, json={"result": [_row()], "error": None})
+    start, end = datetime(2024, 1, 1, 12, 0, 20, tzinfo=UTC), datetime(2024, 1, 1, 12, 1, 5, tzinfo=UTC)
+    rows = api.function_logs(REF, function_id="fn'1", start=start, end=end)
     params = route.calls.last.request.url.params
+    # The endpoint rounds its range to minutes: ask for the whole minutes around the window.
     assert params["iso_timestamp_start"] == "2024-01-01T12:00:00Z"
-    assert params["iso_timestamp_end"] == "2024-01-01T12:01:00Z"
-    assert params["sql"] == FUNCTION_LOGS_SQL.format(
-        function_id="fn''1", limit=100, error_filter=" and metadata.level = 'error'")
-    assert "where metadata.function_id = 'fn''1' and metadata.level = 'error'" in params["sql"]
+    assert params["iso_timestamp_end"] == "2024-01-01T12:02:00Z"
+    assert params["sql"] == FUNCTION_LOGS_SQL.format(function_id="'fn''1'", limit=1000)
+    assert "from logs" in params["sql"] and "log_attributes['function_id'] = 'fn''1'" in params["sql"]
     row = rows[0]
-    assert (row.id, row.level, row.is_error, row.execution_id) == ("l1", "error", True, "e1")
-    assert row.timestamp == datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=UTC)
+    assert (row.id, row.source, row.level, row.is_error, row.version, row.function_id) == (
+        "l1", "function_logs", "error", True, "7", "fn'1")
+    assert row.timestamp == datetime(2024, 1, 1, 12, 0, 30, 123000, tzinfo=UTC)
 
 
-def test_function_edge_logs_query_shape(router: respx.Router, api: ManagementApi) -> None:
-    route = router.get(f"/v1/projects/{REF}/analytics/endpoints/logs.all").respond(200, json={"result": [
-        {"id": "a", "timestamp": 1700000000000000, "event_message": "POST | 503", "status_code": 503,
-         "method": "POST", "function_id": "f", "version": "7"},
-        {"id": "b", "timestamp": "2024-01-01T00:00:00+00:00", "event_message": "POST | 200",
-         "status_code": 200, "method": "POST", "function_id": "f"}]})
-    start = datetime(2024, 1, 1, 12, 0)  # naive: taken as UTC
-    rows = api.function_edge_logs(REF, function_id="f", start=start, end=start, limit=50)
-    sql = route.calls.last.request.url.params["sql"]
-    assert sql == FUNCTION_EDGE_LOGS_SQL.format(function_id="f", limit=50, error_filter="")
-    assert route.calls.last.request.url.params["iso_timestamp_start"] == "2024-01-01T12:00:00Z"
-    assert [(r.status_code, r.is_error, r.version) for r in rows] == [(503, True, "7"), (200, False, None)]
-
-
-def test_log_query_error_body_raises(router: respx.Router, api: ManagementApi) -> None:
-    router.get(f"/v1/projects/{REF}/analytics/endpoints/logs.all").respond(
-        200, json={"result": [], "error": {"code": 400, "errors": [], "message": "bad sql", "status": "x"}})
+def test_function_logs_never_calls_the_retired_endpoint(router: respx.Router, api: ManagementApi) -> None:
+    retired = router.get(f"{LOGS}.all").respond(410)
+    router.get(LOGS).respond(200, json={"result": [], "error": None})
     now = datetime.now(UTC)
-    with pytest.raises(ApiError, match="logs.all -> 200: log query failed: bad sql"):
+    assert api.function_logs(REF, function_id="f", start=now - timedelta(seconds=30), end=now) == []
+    assert not retired.called
+
+
+def test_edge_rows_status_and_window(router: respx.Router, api: ManagementApi) -> None:
+    edge = {"source": "function_edge_logs", "severity_text": "ERROR", "event_message": "POST | 503"}
+    router.get(LOGS).respond(200, json={"result": [
+        _row(id="a", level="error", log_attributes={"function_id": "f", "response.status_code": "503",
+                                                      "request.method": "POST", "version": "7"}, **edge),
+        # ClickHouse's own timestamp text (UTC, no zone) when ts_ms is not selected
+        {**_row(id="b", level="info", log_attributes={"function_id": "f", "response.status_code": "200"}, **edge),
+         "ts_ms": None, "timestamp": "2024-01-01 12:00:40.000000"},
+        _row(id="old", ts_ms=1704110400000)]})  # 12:00:00, before the window: dropped here
+    start, end = datetime(2024, 1, 1, 12, 0, 10), datetime(2024, 1, 1, 12, 0, 50)  # naive: UTC
+    rows = api.function_logs(REF, function_id="f", start=start.replace(tzinfo=UTC), end=end.replace(tzinfo=UTC))
+    assert [(r.id, r.status_code, r.method, r.is_error) for r in rows] == [
+        ("a", 503, "POST", True), ("b", 200, None, False)]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"result": [], "error": {"code": 400, "errors": [], "message": "bad sql", "status": "x"}},
+     "log query failed: bad sql"),
+    ({"result": None, "error": "Syntax error"}, "log query failed: Syntax error"),
+    ({"result": [{"id": "x", "event_message": "no time", "source": "function_logs", "log_attributes": {}}]},
+     "unreadable log row: no ts_ms or timestamp"),
+    ({"result": [_row(log_attributes=None)]}, "unreadable log row: no log_attributes map"),
+    ({"result": [_row(source="edge_logs")]}, "unreadable log row: source 'edge_logs'"),
+    ({"result": {"rows": []}}, "unreadable response: result is not a list"),
+    (["not", "an", "object"], "unreadable response: not a JSON object"),
+])
+def test_log_query_errors_raise(router: respx.Router, api: ManagementApi, body: Any, message: str) -> None:
+    router.get(LOGS).respond(200, json=body)
+    now = datetime.now(UTC)
+    with pytest.raises(ApiError, match=f"analytics/endpoints/logs -> 200: {message}"):
         api.function_logs(REF, function_id="f", start=now, end=now)
 
 
@@ -234,7 +262,8 @@ def test_gives_up_after_max_attempts(router: respx.Router, fake_time: FakeTime) 
 
 def test_401_is_not_retried(router: respx.Router, api: ManagementApi, fake_time: FakeTime) -> None:
     route = router.get(f"/v1/projects/{REF}").respond(401, json={"message": "Unauthorized"})
-    with pytest.raises(ApiError, match=r"-> 401: Unauthorized; check SUPABASE_ACCESS_TOKEN"):
+    with pytest.raises(ApiError, match=r"-> 401: Unauthorized; the access token from SUPABASE_ACCESS_TOKEN was "
+                                       r"rejected"):
         api.get_project(REF)
     assert route.call_count == 1 and fake_time.sleeps == []
 

@@ -23,7 +23,7 @@ def test_429_and_5xx_bursts_are_retried_and_the_run_succeeds(project: Project) -
     sim.clear_request_log()
     sim.inject_fault("POST", "/v1/projects/*/functions/deploy", count=2, status=503)
     sim.inject_fault("GET", f"/v1/projects/*/functions/{beta}", count=2, status=502)
-    sim.inject_fault("GET", "/v1/projects/*/analytics/endpoints/logs.all", count=2, status=429)
+    sim.inject_fault("GET", "/v1/projects/*/analytics/endpoints/logs", count=2, status=429)
     try:
         code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
     finally:
@@ -31,7 +31,7 @@ def test_429_and_5xx_bursts_are_retried_and_the_run_succeeds(project: Project) -
     assert code == 0, out
     statuses = [(r["endpoint"], r["status"]) for r in sim.request_log()]
     assert statuses.count(("functions.deploy", 503)) == 2 and statuses.count(("functions.deploy", 201)) == 2
-    assert statuses.count(("functions.get", 502)) == 2 and statuses.count(("logs.all", 429)) == 2
+    assert statuses.count(("functions.get", 502)) == 2 and statuses.count(("logs.get", 429)) == 2
     retries = [e for e in project.journal() if e["event"] == "retry"]
     assert [(e["function"], e["attempt"]) for e in retries] == [(alpha, 1), (alpha, 2)]
     assert [len(sim.function_versions(n)) for n in (alpha, beta)] == [1, 1]  # no duplicate deploys

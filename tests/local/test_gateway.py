@@ -34,12 +34,18 @@ def _call(target: LocalTarget, slug: str, **kwargs: Any) -> httpx.Response:
 
 def _logs(target: LocalTarget, sql: str) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
+    # The endpoint rounds the range to the nearest minute: end a minute ahead to see rows of now.
     params = {"sql": sql, "iso_timestamp_start": (now - timedelta(minutes=5)).isoformat(),
-              "iso_timestamp_end": now.isoformat()}
-    response = httpx.get(f"{target.api_url}/v1/projects/{target.project_ref}/analytics/endpoints/logs.all",
+              "iso_timestamp_end": (now + timedelta(minutes=1)).isoformat()}
+    response = httpx.get(f"{target.api_url}/v1/projects/{target.project_ref}/analytics/endpoints/logs",
                          params=params, headers={"Authorization": f"Bearer {target.access_token}"})
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.json()["error"] is None, response.text
     return list(response.json()["result"])
+
+
+def _errors_of(function_id: str) -> str:
+    return ("select id, event_message from logs where source = 'function_logs' and "
+            f"log_attributes['function_id'] = '{function_id}' and log_attributes['level'] = 'error'")
 
 
 def _slug(prefix: str) -> str:
@@ -85,15 +91,16 @@ def test_a_throwing_function_leaves_error_rows_and_a_5xx_edge_row(local_target: 
 Deno.serve(() => { console.log("about to fail"); throw new Error("kaboom"); });""")
     assert _call(local_target, slug).status_code == 500
 
-    errors = _logs(local_target, "select id, timestamp, event_message, metadata.level from function_logs "
-                                 f"cross join unnest(metadata) as metadata where metadata.function_id = '{fn['id']}' "
-                                 "and metadata.level = 'error' order by timestamp desc limit 100")
+    errors = _logs(local_target, "select id, event_message, log_attributes from logs where source = 'function_logs' "
+                                 f"and log_attributes['function_id'] = '{fn['id']}' "
+                                 "and log_attributes['level'] = 'error' order by timestamp desc limit 100")
     assert errors and any("kaboom" in r["event_message"] for r in errors)
-    assert all(r["level"] == "error" and r["function_id"] == fn["id"] for r in errors)
-    edge = _logs(local_target, "select id from function_edge_logs cross join unnest(metadata) as m "
-                               f"where m.function_id = '{fn['id']}' and response.status_code >= 500 limit 10")
-    assert [r["status_code"] for r in edge] == [500]
-    assert edge[0]["log_attributes"]["response.status_code"] == "500"
+    assert all(r["log_attributes"]["function_id"] == fn["id"] for r in errors)
+    edge = _logs(local_target, "select id, log_attributes from logs where source = 'function_edge_logs' "
+                               f"and log_attributes['function_id'] = '{fn['id']}' "
+                               "and toInt32OrZero(log_attributes['response.status_code']) >= 500 limit 10")
+    assert [r["log_attributes"]["response.status_code"] for r in edge] == ["500"]
+    assert edge[0]["log_attributes"]["version"] == "1"
 
 
 def test_unfetchable_imports_fail_at_boot_with_the_reason_logged(local_target: LocalTarget) -> None:
@@ -102,7 +109,7 @@ def test_unfetchable_imports_fail_at_boot_with_the_reason_logged(local_target: L
 import { assert } from "jsr:@std/assert@1";
 Deno.serve(() => new Response("never"));""")
     assert _call(local_target, slug).status_code == 503
-    rows = _logs(local_target, f"select * from function_logs where function_id = '{fn['id']}' and level = 'error'")
+    rows = _logs(local_target, _errors_of(fn["id"]))
     messages = "\n".join(r["event_message"] for r in rows)
     assert "@std/assert" in messages and "boot error" in messages
 
@@ -112,9 +119,9 @@ def test_logs_window_excludes_older_rows(local_target: LocalTarget) -> None:
     fn = _deploy(local_target, slug, 'Deno.serve(() => { console.error("late"); return new Response(""); });')
     _call(local_target, slug)
     future = datetime.now(UTC) + timedelta(hours=1)
-    params = {"sql": f"select * from function_logs where function_id = '{fn['id']}'",
+    params = {"sql": _errors_of(fn["id"]),
               "iso_timestamp_start": future.isoformat(), "iso_timestamp_end": (future + timedelta(minutes=1)).isoformat()}
     response = httpx.get(f"{local_target.api_url}/v1/projects/{local_target.project_ref}/analytics/endpoints/logs",
                          params=params, headers={"Authorization": f"Bearer {local_target.access_token}"})
     assert response.json()["result"] == []
-    assert _logs(local_target, f"select * from function_logs where function_id = '{fn['id']}' and level = 'error'")
+    assert _logs(local_target, _errors_of(fn["id"]))

@@ -6,13 +6,15 @@ import itertools
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from orchestrator.local.api import SimConfig
-from orchestrator.local.logs import parse_query
+from orchestrator.local.logs import LogBook, LogEngine, LogQueryError, RangeError, Window, window
 from orchestrator.local.simulator import Simulator, handler_class
 from orchestrator.local.target import LocalTarget
 from tests.local.conftest import run_cli, write_function
@@ -125,28 +127,80 @@ def test_rate_limit_answers_429_with_headers(small_sim: tuple[str, str]) -> None
     assert httpx.get(f"{url}/v1/projects/abcdefghijklmnopqrst", headers=auth).status_code == 200
 
 
-CLI_SQL = (
-    "select id, toUnixTimestamp64Milli(timestamp) as ts_ms, source, severity_text, "
-    "multiIf(source = 'function_logs', multiIf(lower(log_attributes['level']) in ('error','fatal'), 'error', "
-    "lower(log_attributes['level'])), '') as level, event_message, log_attributes from logs "
-    "where (source = 'function_logs' or source = 'function_edge_logs') and log_attributes['function_id'] = 'f''1' "
-    "and (multiIf(source = 'function_logs', 'x', '')) in ('error', 'warning') "
-    "and positionCaseInsensitiveUTF8(event_message, 'boom') > 0 limit 7"
-)
+def _book(tmp_path: Path, *rows: tuple[str, str, str, str, dict[str, Any]]) -> LogEngine:
+    book = LogBook(tmp_path / "logs.jsonl")
+    for source, fid, level, message, attrs in rows:
+        book.append(source, fid, level, message, **attrs)
+    return LogEngine(book)
 
 
-def test_log_filters_are_read_from_the_cli_sql() -> None:
-    q = parse_query(CLI_SQL, "2026-01-01T00:00:00Z", "2026-01-01T00:10:00Z", now=0)
-    assert q.sources == {"function_logs", "function_edge_logs"}
-    assert q.function_id == "f'1" and q.levels == {"error", "warn"}
-    assert q.search == "boom" and q.limit == 7 and q.min_status is None
-    assert q.end - q.start == pytest.approx(600, abs=2)
+NOW = datetime.now(UTC)
+SPAN = Window(NOW - timedelta(minutes=2), NOW + timedelta(minutes=2))
 
 
-def test_log_filters_are_read_from_dashboard_sql() -> None:
-    sql = ("select id from function_edge_logs cross join unnest(metadata) as m "
-           "where m.function_id = 'abc' and response.status_code >= 500 order by timestamp desc limit 20")
-    q = parse_query(sql, None, None, now=1000.0)
-    assert q.sources == {"function_edge_logs"} and q.function_id == "abc"
-    assert q.min_status == 500 and q.limit == 20 and q.levels == frozenset()
-    assert q.start < 1000.0 - 59 and q.end >= 1000.0
+def test_logs_engine_runs_the_clis_clickhouse_sql(tmp_path: Path) -> None:
+    """The SQL `supabase logs --service functions --level error --resource ID` sends (CLI 3.1.0)."""
+    engine = _book(tmp_path, ("function_logs", "f'1", "error", "boom", {"version": "3"}),
+                   ("function_logs", "f'1", "log", "fine", {}), ("function_logs", "other", "error", "boom", {}),
+                   ("function_edge_logs", "f'1", "error", "POST | 500", {"status_code": 500, "method": "POST"}))
+    level = ("multiIf(source = 'function_logs', multiIf(lower(log_attributes['level']) in ('error','fatal'), "
+             "'error', lower(log_attributes['level'])), source = 'function_edge_logs', "
+             "multiIf(toInt32OrZero(log_attributes['response.status_code']) >= 500, 'error', 'info'), '')")
+    sql = (f"select id, toUnixTimestamp64Milli(timestamp) as ts_ms, source, severity_text, {level} as level, "
+           "event_message, log_attributes from logs where (source = 'function_logs' or source = "
+           "'function_edge_logs') and log_attributes['function_id'] = 'f''1' and "
+           f"({level}) in ('error') and positionCaseInsensitiveUTF8(event_message, 'BOOM') > 0")
+    rows = engine.query(sql, SPAN)
+    assert [(r["event_message"], r["level"], r["source"], r["severity_text"]) for r in rows] == [
+        ("boom", "error", "function_logs", "ERROR")]
+    assert isinstance(rows[0]["ts_ms"], int) and rows[0]["log_attributes"]["version"] == "3"
+    edge = engine.query("select log_attributes from logs where source = 'function_edge_logs'", SPAN)
+    assert edge[0]["log_attributes"]["response.status_code"] == "500"
+    assert edge[0]["log_attributes"]["request.method"] == "POST"
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("select id, metadata.level from function_logs", "UNKNOWN_TABLE"),  # the retired BigQuery tables
+    ("select id from logs cross join unnest(metadata) as m", "only the logs table"),
+    ("select id from logs where", "SYNTAX_ERROR"),
+    ("select * from file('/etc/passwd')", "only the logs table"),
+    ("select id from logs where id in (select name from system.tables)", "only the logs table"),
+    ("insert into logs (id) values ('x')", "only SELECT"),
+    ("drop table logs", "only SELECT"),
+])
+def test_logs_engine_refuses_what_hosted_refuses(tmp_path: Path, sql: str, message: str) -> None:
+    engine = _book(tmp_path, ("function_logs", "f", "error", "boom", {}))
+    with pytest.raises(LogQueryError, match=message):
+        engine.query(sql, SPAN)
+    assert len(engine.query("select id from logs", SPAN)) == 1  # and the table is intact
+
+
+def test_logs_engine_only_sees_the_window(tmp_path: Path) -> None:
+    engine = _book(tmp_path, ("function_logs", "f", "error", "boom", {}))
+    past = Window(NOW - timedelta(hours=3), NOW - timedelta(hours=2))
+    assert engine.query("select id from logs", past) == []
+    assert len(engine.query("select id from logs", SPAN)) == 1
+
+
+def test_window_defaults_rounds_and_limits_like_hosted() -> None:
+    now = datetime(2026, 1, 1, 12, 0, 40, tzinfo=UTC)
+    assert window(None, None, now) == Window(datetime(2026, 1, 1, 11, 59, tzinfo=UTC),
+                                             datetime(2026, 1, 1, 12, 1, tzinfo=UTC))
+    assert window("2026-01-01T11:00:45Z", "2026-01-01T11:05:10Z", now) == Window(
+        datetime(2026, 1, 1, 11, 0, tzinfo=UTC), datetime(2026, 1, 1, 11, 6, tzinfo=UTC))
+    assert window("2026-01-01T11:00:00Z", "2026-01-01T11:05:00Z", now) == Window(
+        datetime(2026, 1, 1, 11, 0, tzinfo=UTC), datetime(2026, 1, 1, 11, 5, tzinfo=UTC))
+    with pytest.raises(RangeError, match="24 hours"):
+        window("2026-01-01T00:00:00Z", "2026-01-02T00:01:00Z", now)
+    with pytest.raises(RangeError, match="invalid ISO"):
+        window("yesterday", None, now)
+
+
+def test_retired_logs_all_answers_410_and_logs_answers_query_errors_in_the_body(local_target: LocalTarget) -> None:
+    base = f"/v1/projects/{local_target.project_ref}/analytics/endpoints"
+    assert _get(local_target, f"{base}/logs.all?sql=select+1").status_code == 410
+    bad = _get(local_target, f"{base}/logs?sql=select+id+from+function_logs")
+    assert bad.status_code == 200 and bad.json()["error"]["message"].startswith("Code: 60")
+    too_long = _get(local_target, f"{base}/logs?iso_timestamp_start=2026-01-01T00:00:00Z"
+                                  "&iso_timestamp_end=2026-01-03T00:00:00Z")
+    assert too_long.status_code == 400
