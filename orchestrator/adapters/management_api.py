@@ -199,7 +199,9 @@ def _reset_delay(value: str, now_epoch: float) -> float | None:
     return number / 1000 if number > RATE_WINDOW * 2 else number
 
 
-def _server_wait(headers: httpx.Headers, now_epoch: float) -> float | None:
+def _server_wait(headers: httpx.Headers, now_epoch: float, status: int) -> float | None:
+    """Retry-After, else (for a 429 only) X-RateLimit-Reset. Hosted sends X-RateLimit-* on every
+    answer, errors included: read on a 5xx it would turn each retry into a wait for the window."""
     retry_after = headers.get("retry-after")
     if retry_after is not None:
         try:
@@ -207,7 +209,7 @@ def _server_wait(headers: httpx.Headers, now_epoch: float) -> float | None:
         except ValueError:
             pass  # an HTTP-date: fall through to the reset header or backoff
     reset = headers.get("x-ratelimit-reset")
-    delay = _reset_delay(reset, now_epoch) if reset is not None else None
+    delay = _reset_delay(reset, now_epoch) if reset is not None and status == 429 else None
     return None if delay is None else max(0.0, delay)
 
 
@@ -366,12 +368,18 @@ class ManagementApi:
         return keys
 
     def anon_key(self, ref: str) -> str:
-        """The key smoke calls send: the legacy `anon` key, else the first publishable key."""
-        keys = [k for k in self.api_keys(ref) if k.api_key]
-        found = [k for k in keys if k.name == "anon"] or [k for k in keys if k.type == "publishable"]
-        if found and found[0].api_key:
-            return found[0].api_key
-        raise ApiError("GET", "/v1/projects/{ref}/api-keys", 200, f"project {ref} has no anon or publishable key")
+        """The JWT smoke calls send to a function with verify_jwt: the legacy `anon` key.
+
+        A publishable key (`sb_publishable_...`) is not a JWT; hosted's functions gateway refuses it
+        in `Authorization` (https://supabase.com/docs/guides/functions/auth-headers), so it is
+        never offered here: without legacy keys the caller must give its own Authorization header.
+        """
+        anon = [k.api_key for k in self.api_keys(ref) if k.name == "anon" and k.type in (None, "legacy")]
+        if anon and anon[0]:
+            return anon[0]
+        raise ApiError("GET", "/v1/projects/{ref}/api-keys", 200,
+                       f"project {ref} has no legacy anon JWT (legacy API keys disabled?); set "
+                       "checks.smoke.headers.Authorization to a JWT, or deploy the function with verify_jwt = false")
 
     def list_functions(self, ref: str) -> list[FunctionInfo]:
         return [_function_info(f) for f in self._json("GET", "/v1/projects/{ref}/functions", ref=ref)]
@@ -492,7 +500,7 @@ class ManagementApi:
             return response
         detail = self._redact(_error_detail(response))
         if status == 429 or status == 503 or (status >= 500 and idempotent):
-            raise _Retryable(status, detail, _server_wait(response.headers, self._wall()))
+            raise _Retryable(status, detail, _server_wait(response.headers, self._wall(), status))
         hint = _HINTS.get(status, "").format(token_source=self.token_source)
         raise ApiError(method, template, status, f"{detail}; {hint}" if hint else detail)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +20,10 @@ import psycopg
 from psycopg.rows import dict_row
 
 from orchestrator.local import multipart
+from orchestrator.local.keys import SECRET_VISIBLE_PREFIX, key_hash, masked
 from orchestrator.local.http import Request, Response, Route, error, json_response, route
 from orchestrator.local.logs import LogEngine, LogQueryError, RangeError, window
-from orchestrator.local.store import Store
+from orchestrator.local.store import Function, Store
 
 
 # Without `sql`, hosted queries edge_logs of the window; the local target has none, so this
@@ -32,11 +35,14 @@ DEFAULT_LOGS_SQL = "select id, timestamp, source, event_message from logs order 
 class SimConfig:
     project_ref: str
     access_token: str
-    anon_key: str
+    anon_key: str  # legacy: HS256 JWTs signed with jwt_secret (keys.py)
     service_role_key: str
     db_url: str
     db_port: int
     functions_url: str
+    jwt_secret: str = ""
+    publishable_key: str = ""
+    secret_key: str = ""
     name: str = "local"
     region: str = "local"
 
@@ -47,6 +53,16 @@ class Upload:
     entrypoint: str
     files: dict[str, bytes]
     verify_jwt: bool
+    import_map_path: str = ""
+    static_patterns: tuple[str, ...] = ()
+
+    def deploy_to(self, store: Store, slug: str) -> Function:
+        return store.deploy(slug, self.name, self.entrypoint, self.files, self.verify_jwt, self.import_map_path,
+                            self.static_patterns)
+
+
+SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")  # the OpenAPI pattern of `slug` (deploy, PATCH)
+HEALTH_SERVICES = ("auth", "db", "db_postgres_user", "pooler", "realtime", "rest", "storage", "pg_bouncer")
 
 
 class SimApi:
@@ -68,14 +84,14 @@ class SimApi:
             route("PUT", p + "/functions", "functions.bulk-update", self.bulk_update),
             route("POST", p + "/functions/deploy", "functions.deploy", self.deploy),
             route("GET", p + "/functions/{slug}", "functions.get", self.get_function),
-            route("PATCH", p + "/functions/{slug}", "functions.update", self.get_function),
+            route("PATCH", p + "/functions/{slug}", "functions.update", self.update_function),
             route("DELETE", p + "/functions/{slug}", "functions.delete", self.delete_function),
             route("GET", p + "/functions/{slug}/body", "functions.body", self.function_body),
             route("GET", p + "/secrets", "secrets.list", self.list_secrets),
             route("POST", p + "/secrets", "secrets.set", self.set_secrets),
             route("DELETE", p + "/secrets", "secrets.delete", self.delete_secrets),
             route("POST", p + "/database/query", "database.query", self.query),
-            route("POST", p + "/database/query/read-only", "database.query-read-only", self.query),
+            route("POST", p + "/database/query/read-only", "database.query-read-only", self.read_only_query),
             route("GET", p + "/analytics/endpoints/logs", "logs.get", self.get_logs),
             route("GET", p + "/analytics/endpoints/logs.all", "logs.all", self.logs_all_gone),
         ]
@@ -97,16 +113,33 @@ class SimApi:
         return json_response(200, self.project())
 
     def health(self, req: Request) -> Response:
-        services = req.query.get("services") or ["db"]
-        names = [n for value in services for n in value.split(",") if n]
+        """`services` is required (repeated, or comma-separated); only those are answered."""
+        names = [n for value in req.query.get("services", []) for n in value.split(",") if n]
+        unknown = sorted(set(names) - set(HEALTH_SERVICES))
+        if not names or unknown:
+            return error(400, f"services must be one or more of {', '.join(HEALTH_SERVICES)}"
+                              + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
         return json_response(200, [{"name": n, "healthy": True, "status": "ACTIVE_HEALTHY"} for n in names])
 
     def api_keys(self, req: Request) -> Response:
-        c = self.config
-        return json_response(200, [
-            {"name": "anon", "api_key": c.anon_key, "id": "anon", "type": "legacy"},
-            {"name": "service_role", "api_key": c.service_role_key, "id": "service_role", "type": "legacy"},
-        ])
+        """Hosted's shape and order (supabase/cli e2e recording): legacy JWTs, then the new keys;
+        a secret key is masked unless `reveal=true`."""
+        c, reveal = self.config, req.arg("reveal") == "true"
+        stamp = self.created_at
+
+        def legacy(name: str, key: str) -> dict[str, Any]:
+            return {"name": name, "api_key": key, "id": name, "type": "legacy", "hash": key_hash(key),
+                    "prefix": key.rsplit(".", 1)[-1][:5], "description": f"Legacy {name} API key"}
+
+        def new(kind: str, key: str, template: dict[str, str] | None) -> dict[str, Any]:
+            return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, key)), "name": "default", "type": kind,
+                    "api_key": key if kind == "publishable" or reveal else masked(key), "description": None,
+                    "secret_jwt_template": template, "hash": key_hash(key), "prefix": key[:SECRET_VISIBLE_PREFIX],
+                    "inserted_at": stamp, "updated_at": stamp}
+
+        return json_response(200, [legacy("anon", c.anon_key), legacy("service_role", c.service_role_key),
+                                   new("publishable", c.publishable_key, None),
+                                   new("secret", c.secret_key, {"role": "service_role"})])
 
     def pooler(self, req: Request) -> Response:
         # The CLI connects to a pooler on port 5432 of a public-suffix host name; nothing here
@@ -134,22 +167,28 @@ class SimApi:
         return json_response(200, {"message": "Successfully deleted"})
 
     def deploy(self, req: Request) -> Response:
-        slug = req.arg("slug")
         try:
             parts = multipart.parse(req.headers.get("content-type", ""), req.body)
+            meta: dict[str, Any] = next((json.loads(p.data) for p in parts if p.name == "metadata"), {})
         except ValueError as exc:
             return error(400, str(exc))
-        meta: dict[str, Any] = next((json.loads(p.data) for p in parts if p.name == "metadata"), {})
         files = {_relative(p.filename): p.data for p in parts if p.name == "file" and p.filename}
-        slug = slug or meta.get("name")
-        if not slug or not files:
-            return error(400, "slug and at least one file are required")
-        upload = Upload(str(meta.get("name") or slug), _relative(str(meta.get("entrypoint_path") or "index.ts")),
-                        files, bool(meta.get("verify_jwt", True)))
+        slug = req.arg("slug") or meta.get("name")
+        if not isinstance(slug, str) or not SLUG.match(slug):
+            return error(400, f"slug must match {SLUG.pattern}")
+        if not files or not meta.get("entrypoint_path"):
+            return error(400, "metadata.entrypoint_path and at least one file are required")
+        patterns = meta.get("static_patterns") or []
+        upload = Upload(str(meta.get("name") or slug), _relative(str(meta["entrypoint_path"])), files,
+                        bool(meta.get("verify_jwt", True)), _relative(str(meta.get("import_map_path") or "")),
+                        tuple(str(p) for p in patterns))
+        if upload.entrypoint not in files:
+            return error(400, f"the entrypoint {upload.entrypoint} is not among the uploaded files")
+        if upload.import_map_path and upload.import_map_path not in files:
+            return error(400, f"the import map {upload.import_map_path} is not among the uploaded files")
         if req.arg("bundleOnly") in ("true", "1"):
             return json_response(201, self._stage(slug, upload))
-        fn = self.store.deploy(slug, upload.name, upload.entrypoint, upload.files, upload.verify_jwt)
-        return json_response(201, fn.as_api())
+        return json_response(201, upload.deploy_to(self.store, slug).as_api())
 
     def _stage(self, slug: str, upload: Upload) -> dict[str, Any]:
         """bundleOnly: keep the upload aside; the bulk update that follows makes it live."""
@@ -157,8 +196,9 @@ class SimApi:
             self.staged[slug] = upload
             fn = self.store.functions.get(slug)
             version = fn.current.version + 1 if fn else 1
-            return {"id": fn.id if fn else slug, "slug": slug, "name": upload.name, "status": "ACTIVE",
-                    "version": version, "entrypoint_path": upload.entrypoint, "verify_jwt": upload.verify_jwt}
+            return {"id": fn.id if fn else str(uuid.uuid4()), "slug": slug, "name": upload.name,
+                    "status": "ACTIVE", "version": version, "entrypoint_path": upload.entrypoint,
+                    "verify_jwt": upload.verify_jwt}
 
     def bulk_update(self, req: Request) -> Response:
         wanted = req.json() or []
@@ -166,14 +206,43 @@ class SimApi:
         with self.store.lock:
             for slug in slugs:
                 if (up := self.staged.pop(slug, None)) is not None:
-                    self.store.deploy(slug, up.name, up.entrypoint, up.files, up.verify_jwt)
+                    up.deploy_to(self.store, slug)
             found = [self.store.functions[s].as_api() for s in slugs if s in self.store.functions]
         return json_response(200, {"functions": found})
 
-    def function_body(self, req: Request) -> Response:
+    def update_function(self, req: Request) -> Response:
+        """PATCH: new settings (query `name`, `verify_jwt`, `entrypoint_path`, `import_map_path`, or a
+        JSON body {name, verify_jwt}) take effect as a new version of the same files. An eszip body
+        cannot be served here (the local target runs sources, not bundles)."""
         fn = self.store.functions.get(req.params["slug"])
         if fn is None:
             return error(404, "Function not found")
+        if req.headers.get("content-type", "").startswith("application/vnd.denoland.eszip"):
+            return error(415, "the local target cannot run eszip bundles: deploy with --use-api")
+        try:
+            body = req.json() if req.body else {}
+        except ValueError:
+            return error(400, "the body must be JSON {name, body, verify_jwt}")
+        if not isinstance(body, dict) or body.get("body") is not None:
+            return error(415, "the local target cannot run bundled code bodies: deploy with --use-api")
+        cur = fn.current
+        verify = req.arg("verify_jwt")
+        upload = Upload(str(req.arg("name") or body.get("name") or fn.name),
+                        _relative(req.arg("entrypoint_path") or cur.entrypoint_path),
+                        self.store.read_files(fn.slug, cur.version),
+                        body.get("verify_jwt", cur.verify_jwt) if verify is None else verify == "true",
+                        _relative(req.arg("import_map_path") or cur.import_map_path), cur.static_patterns)
+        return json_response(200, upload.deploy_to(self.store, fn.slug).as_api())
+
+    def function_body(self, req: Request) -> Response:
+        """`Accept: multipart/form-data` (what the supabase CLI sends): the source files. Hosted
+        answers other Accept values with the eszip bundle, which the local target never builds."""
+        fn = self.store.functions.get(req.params["slug"])
+        if fn is None:
+            return error(404, "Function not found")
+        if "multipart/form-data" not in req.headers.get("accept", ""):
+            return error(406, "the local target keeps sources, not eszip bundles: ask with "
+                              "Accept: multipart/form-data")
         cur = fn.current
         files = self.store.read_files(fn.slug, cur.version)
         meta = {"deno2_entrypoint_path": _uri(cur.entrypoint_path), "entrypoint_path": _uri(cur.entrypoint_path),
@@ -198,25 +267,38 @@ class SimApi:
         if not isinstance(body, list) or not all(isinstance(s, dict) and "name" in s for s in body):
             return error(400, "expected [{name, value}]")
         self.store.set_secrets({str(s["name"]): str(s.get("value", "")) for s in body})
-        return json_response(201, {})
+        return Response(201, b"", content_type="")  # hosted: empty body, no content type
 
     def delete_secrets(self, req: Request) -> Response:
         body = req.json()
         if not isinstance(body, list):
             return error(400, "expected a list of secret names")
         self.store.delete_secrets([str(n) for n in body])
-        return json_response(200, {})
+        return Response(200, b"", content_type="")
 
     # -- database and logs --------------------------------------------------------------------
 
     def query(self, req: Request) -> Response:
-        sql = (req.json() or {}).get("query", "")
+        return self._run_sql(req, read_only=False)
+
+    def read_only_query(self, req: Request) -> Response:
+        """Runs in a read-only transaction: a write fails with SQLSTATE 25006, as on hosted."""
+        return self._run_sql(req, read_only=True)
+
+    def _run_sql(self, req: Request, *, read_only: bool) -> Response:
+        body = req.json() if req.body else None
+        sql = body.get("query") if isinstance(body, dict) else None
+        if not isinstance(sql, str) or not sql:
+            return error(400, "query must be a non-empty string")
         try:
             with psycopg.connect(self.config.db_url, autocommit=True, row_factory=dict_row) as conn:
-                cur = conn.execute(sql)
-                rows = cur.fetchall() if cur.description else []
+                with conn.transaction():
+                    if read_only:
+                        conn.execute("set transaction read only")
+                    cur = conn.execute(sql.encode())
+                    rows = cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
-            return error(400, f"Failed to run sql query: {exc}")
+            return error(400, _sql_error(exc))
         return Response(201, json.dumps(rows, default=str).encode())
 
     def get_logs(self, req: Request) -> Response:
@@ -238,6 +320,15 @@ class SimApi:
     def logs_all_gone(self, req: Request) -> Response:
         return error(410, "This endpoint has been removed. Use GET /v1/projects/{ref}/analytics/endpoints/logs "
                           "instead (ClickHouse SQL over the logs table).")
+
+
+def _sql_error(exc: Exception) -> str:
+    """Hosted's text: `Failed to run sql query: ERROR:  25006: cannot execute ...` and a newline."""
+    diag = getattr(exc, "diag", None)
+    state, primary = getattr(diag, "sqlstate", None), getattr(diag, "message_primary", None)
+    if state and primary:
+        return f"Failed to run sql query: ERROR:  {state}: {primary}\n"
+    return f"Failed to run sql query: {str(exc).strip()}\n"
 
 
 def _relative(path: str) -> str:

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 
-@dataclass(frozen=True)
-class DeployedVersion:
-    version: int
-    sha256: str
-    deployed_at: float
-    entrypoint_path: str
-    files: tuple[str, ...]
-    verify_jwt: bool
+from orchestrator.local.store import Version as DeployedVersion  # what /_sim/functions lists per version
 
 
 class SimClient:
@@ -39,7 +31,8 @@ class SimClient:
         entry = self._get("/_sim/functions").get(slug)
         if entry is None:
             return []
-        return [DeployedVersion(**{**v, "files": tuple(v["files"])}) for v in entry["versions"]]
+        return [DeployedVersion(**{**v, "files": tuple(v["files"]), "static_patterns": tuple(v["static_patterns"])})
+                for v in entry["versions"]]
 
     def function_slugs(self) -> list[str]:
         return sorted(self._get("/_sim/functions"))

@@ -3,13 +3,15 @@
 A Deno worker (worker.py) starts lazily per live version and is replaced when a new version
 is deployed. Every request becomes a `function_edge_logs` row with its status; the worker's
 console output becomes `function_logs` rows. Like the hosted gateway, a function deployed
-with verify_jwt needs `Authorization: Bearer <anon or service_role key>` (401 otherwise),
+with verify_jwt needs `Authorization: Bearer <JWT signed with the project's JWT secret>` (the legacy
+anon/service_role keys or a user's token; API keys are not JWTs: 401, as on hosted),
 a function that fails to boot answers 503, an unknown slug 404.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import time
 import uuid
@@ -20,6 +22,8 @@ from typing import Any
 from orchestrator.local.api import SimConfig
 from orchestrator.local.bootstrap import BOOTSTRAP_JS
 from orchestrator.local.http import Response, error, read_request, write_response
+from orchestrator.local.keys import verify_authorization
+from orchestrator.local.jsonc import strip_jsonc
 from orchestrator.local.logs import LogBook
 from orchestrator.local.store import Function, Store
 from orchestrator.local.worker import BootError, Worker
@@ -66,18 +70,16 @@ class Gateway:
         return response
 
     def _call(self, fn: Function, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
-        if fn.current.verify_jwt and not self._authorized(headers):
-            return Response(401, b'{"code":401,"message":"Missing authorization header"}')
+        refused = verify_authorization(headers.get("authorization", ""), self.config.jwt_secret) \
+            if fn.current.verify_jwt else None
+        if refused is not None:
+            return Response(refused[0], json.dumps(refused[1]).encode())
         try:
             worker = self._worker(fn)
         except BootError as exc:
             self._log(fn, "error", f"worker boot error: {exc}")
             return Response(503, b'{"code":"BOOT_ERROR","message":"Worker failed to boot (please check logs)"}')
         return _proxy(worker.port, method, path, headers, body)
-
-    def _authorized(self, headers: dict[str, str]) -> bool:
-        keys = (self.config.anon_key, self.config.service_role_key)
-        return headers.get("authorization", "") in {f"Bearer {k}" for k in keys}
 
     def _worker(self, fn: Function) -> Worker:
         with self._lock:
@@ -100,8 +102,26 @@ class Gateway:
             raise BootError("deno is not installed (run scripts/install-tools)")
         root = self.store.version_dir(fn.slug, version)
         self._log(fn, "info", f"booting version {version}", event_type="Boot")
+        import_map = self._import_map(root, fn.current.import_map_path, f"{fn.slug}-{version}")
         return Worker(deno, self.bootstrap, root, root / fn.current.entrypoint_path, self._env(), self.runtime,
-                      lambda level, msg: self._log(fn, level, msg, version=str(version)))
+                      lambda level, msg: self._log(fn, level, msg, version=str(version)), import_map)
+
+    def _import_map(self, root: Path, rel: str, tag: str) -> Path | None:
+        """The deploy's import map (import_map.json, deno.json or deno.jsonc), as Edge Runtime reads
+        it: its `imports`/`scopes`, resolved against the map's own folder. JSONC is turned into
+        JSON first (Deno's --import-map reads plain JSON only)."""
+        if not rel:
+            return None
+        source = root / rel
+        if source.suffix != ".jsonc":
+            return source
+        try:
+            data = json.loads(strip_jsonc(source.read_text()))
+        except (OSError, ValueError) as exc:
+            raise BootError(f"cannot read the import map {rel}: {exc}") from None
+        plain = source.with_name(f".{tag}.import_map.json")
+        plain.write_text(json.dumps({k: data[k] for k in ("imports", "scopes") if k in data}))
+        return plain
 
     def _env(self) -> dict[str, str]:
         c = self.config

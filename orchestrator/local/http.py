@@ -44,7 +44,7 @@ class Response:
 
 
 def json_response(status: int, data: Any) -> Response:
-    return Response(status, json.dumps(data).encode())
+    return Response(status, json.dumps(data).encode(), "application/json; charset=utf-8")
 
 
 def error(status: int, message: str) -> Response:
@@ -167,7 +167,8 @@ def read_request(handler: BaseHTTPRequestHandler) -> Request:
 
 def write_response(handler: BaseHTTPRequestHandler, response: Response) -> None:
     handler.send_response(response.status)
-    handler.send_header("Content-Type", response.content_type)
+    if response.content_type:
+        handler.send_header("Content-Type", response.content_type)
     handler.send_header("Content-Length", str(len(response.body)))
     for name, value in response.headers.items():
         handler.send_header(name, value)

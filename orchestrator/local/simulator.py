@@ -69,30 +69,42 @@ class Simulator:
     def handle(self, req: Request) -> tuple[str, Response]:
         if req.path == "/health":
             return "health", json_response(200, {"status": "ok"})
-        if req.headers.get("authorization") != f"Bearer {self.config.access_token}":
-            return "unauthorized", error(401, "Unauthorized")
         if req.path.startswith("/_sim/"):
+            if not self._authorized(req):
+                return "unauthorized", error(401, "Unauthorized")
             return self._dispatch(self.admin_routes, req)
-        return self._api(req)
+        name, response = self._api(req)
+        return name, response
+
+    def _authorized(self, req: Request) -> bool:
+        return req.headers.get("authorization") == f"Bearer {self.config.access_token}"
 
     def _api(self, req: Request) -> tuple[str, Response]:
+        """Hosted sends X-RateLimit-* on every answer, errors included (supabase/cli e2e recordings)."""
         found = find_route(self.api_routes, req.method, req.path)
+        name = found[0].name if found else "unknown"
+        allowed, headers = self.limiter.check(name, now())
+        response = self._answer(req, found, allowed, headers)
+        response.headers.update(headers)
+        return ("unauthorized" if response.status == 401 else name), response
+
+    def _answer(self, req: Request, found: tuple[Route, dict[str, str]] | None, allowed: bool,
+                headers: dict[str, str]) -> Response:
+        if not self._authorized(req):
+            return error(401, "Unauthorized")
         if found is None:
-            return "unknown", error(404, f"no such endpoint: {req.method} {req.path}")
-        rt, params = found
-        allowed, headers = self.limiter.check(rt.name, now())
+            return error(404, f"no such endpoint: {req.method} {req.path}")
         if not allowed:
-            return rt.name, Response(429, b'{"message":"Too many requests"}', headers=headers)
+            return error(429, "Too many requests")
         fault = self.faults.take(req.method, req.path)
         failed = self.faults.apply(fault) if fault else None
         if failed is not None:
-            return rt.name, failed
+            return failed
+        rt, params = found
         if params.get("ref", self.config.project_ref) != self.config.project_ref:
-            return rt.name, error(404, "Project not found")
+            return error(404, "Project not found")
         req.params = params
-        response = rt.handler(req)
-        response.headers.update(headers)
-        return rt.name, response
+        return rt.handler(req)
 
     @staticmethod
     def _dispatch(routes: list[Route], req: Request) -> tuple[str, Response]:

@@ -28,6 +28,8 @@ class Version:
     entrypoint_path: str
     files: tuple[str, ...]  # relative paths under the version's files/ folder
     verify_jwt: bool = True
+    import_map_path: str = ""  # relative, like entrypoint_path; "" when the deploy named none
+    static_patterns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -45,13 +47,20 @@ class Function:
     def as_api(self) -> dict[str, Any]:
         """The Management API's FunctionResponse shape."""
         cur = self.current
-        return {
+        found = {
             "id": self.id, "slug": self.slug, "name": self.name, "status": "ACTIVE",
             "version": cur.version, "created_at": int(self.created_at * 1000),
             "updated_at": int(cur.deployed_at * 1000), "verify_jwt": cur.verify_jwt,
-            "import_map": False, "entrypoint_path": cur.entrypoint_path,
+            "import_map": bool(cur.import_map_path), "entrypoint_path": self.source_uri(cur.entrypoint_path),
             "ezbr_sha256": cur.sha256,
         }
+        if cur.import_map_path:  # optional string: absent, never null (supabase CLI 3.1.0 rejects null)
+            found["import_map_path"] = self.source_uri(cur.import_map_path)
+        return found
+
+    def source_uri(self, path: str) -> str:
+        """Hosted reports paths inside its build folder: file:///tmp/user_fn_<ref>_<id>_<version>/source/<path>."""
+        return f"file:///tmp/user_fn_{self.id}_{self.current.version}/source/{path}"
 
 
 def files_hash(files: dict[str, bytes]) -> str:
@@ -74,7 +83,7 @@ class Store:
     # -- functions ----------------------------------------------------------------------------
 
     def deploy(self, slug: str, name: str, entrypoint: str, files: dict[str, bytes],
-               verify_jwt: bool = True) -> Function:
+               verify_jwt: bool = True, import_map_path: str = "", static_patterns: tuple[str, ...] = ()) -> Function:
         with self.lock:
             fn = self.functions.get(slug)
             if fn is None:
@@ -83,7 +92,7 @@ class Store:
             number = fn.current.version + 1 if fn.versions else 1
             self._write_files(slug, number, files)
             fn.versions.append(Version(number, files_hash(files), time.time(), entrypoint,
-                                       tuple(sorted(files)), verify_jwt))
+                                       tuple(sorted(files)), verify_jwt, import_map_path, static_patterns))
             self._save()
             return fn
 
@@ -149,6 +158,7 @@ class Store:
             return
         data = json.loads(path.read_text())
         for slug, raw in data["functions"].items():
-            versions = [Version(**{**v, "files": tuple(v["files"])}) for v in raw["versions"]]
+            versions = [Version(**{**v, "files": tuple(v["files"]),
+                                   "static_patterns": tuple(v.get("static_patterns", ()))}) for v in raw["versions"]]
             self.functions[slug] = Function(raw["id"], slug, raw["name"], raw["created_at"], versions)
         self.secrets = {k: (v[0], v[1]) for k, v in data["secrets"].items()}

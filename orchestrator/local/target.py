@@ -22,6 +22,7 @@ from typing import Any, Self
 
 from orchestrator.adapters.cli_profile import write_profile
 from orchestrator.local.client import SimClient
+from orchestrator.local.keys import new_keys
 from orchestrator.local.postgres import PostgresCluster
 from orchestrator.local.processes import alive, terminate
 from orchestrator.tools import REPO_ROOT
@@ -48,9 +49,7 @@ def _ref() -> str:
 
 
 def _settings(ref: str, pg: PostgresCluster) -> dict[str, Any]:
-    return {"project_ref": ref, "access_token": "sbp_" + secrets.token_hex(20),
-            "anon_key": "sb_publishable_" + secrets.token_urlsafe(24),
-            "service_role_key": "sb_secret_" + secrets.token_urlsafe(24),
+    return {"project_ref": ref, "access_token": "sbp_" + secrets.token_hex(20), **new_keys(ref),
             "db_url": _no_tls(pg.url()), "db_port": pg.port, "functions_url": ""}
 
 
@@ -88,6 +87,14 @@ class LocalTarget:
     @property
     def service_role_key(self) -> str:
         return str(self.settings["service_role_key"])
+
+    @property
+    def publishable_key(self) -> str:
+        return str(self.settings["publishable_key"])
+
+    @property
+    def jwt_secret(self) -> str:
+        return str(self.settings["jwt_secret"])
 
     @property
     def db_url(self) -> str:

@@ -29,14 +29,14 @@ class BootError(Exception):
 
 class Worker:
     def __init__(self, deno: Path, bootstrap: Path, root: Path, entry: Path, env: dict[str, str],
-                 runtime: Path, sink: LogSink) -> None:
+                 runtime: Path, sink: LogSink, import_map: Path | None = None) -> None:
         self.port = free_port()
         self.ready = threading.Event()
         self._sink = sink
         self._pid_file = runtime / "pids" / "pending"
         argv = [str(deno), "run", "--cached-only", "--no-prompt", "--no-config", "--no-lock",
                 "--allow-net", "--allow-env", "--allow-sys", f"--allow-read={root},{bootstrap.parent}",
-                str(bootstrap)]
+                *([f"--import-map={import_map}"] if import_map else []), str(bootstrap)]
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(runtime),
                     "DENO_DIR": str(runtime / "deno-dir"), "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1",
                     **env, "__SIM_PORT": str(self.port), "__SIM_ENTRY": entry.as_uri()}

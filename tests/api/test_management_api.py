@@ -91,12 +91,15 @@ def test_api_keys_and_anon_key(router: respx.Router, api: ManagementApi) -> None
     assert "eyJservice" not in repr(api.api_keys(REF))
 
 
-def test_anon_key_falls_back_to_publishable_then_fails(router: respx.Router, api: ManagementApi) -> None:
+def test_anon_key_is_the_legacy_jwt_never_a_publishable_key(router: respx.Router, api: ManagementApi) -> None:
+    """Hosted's gateway refuses an API key in Authorization (not a JWT): offering one would make
+    every smoke call of a verify_jwt function fail with 401."""
     route = router.get(f"/v1/projects/{REF}/api-keys")
+    route.respond(200, json=[{"name": "default", "api_key": "sb_publishable_x", "type": "publishable"},
+                             {"name": "anon", "api_key": "eyJanon", "type": "legacy"}])
+    assert api.anon_key(REF) == "eyJanon"
     route.respond(200, json=[{"name": "default", "api_key": "sb_publishable_x", "type": "publishable"}])
-    assert api.anon_key(REF) == "sb_publishable_x"
-    route.respond(200, json=[{"name": "service_role", "api_key": "eyJs", "type": "legacy"}])
-    with pytest.raises(ApiError, match="no anon or publishable key"):
+    with pytest.raises(ApiError, match="no legacy anon JWT"):
         api.anon_key(REF)
 
 
@@ -368,3 +371,15 @@ def test_importing_the_cli_side_does_not_load_httpx() -> None:
 
     code = "import sys, orchestrator.adapters, orchestrator.adapters.git; assert 'httpx' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_5xx_retry_ignores_the_rate_limit_reset_hosted_sends_on_every_answer(
+        router: respx.Router, api: ManagementApi, fake_time: FakeTime) -> None:
+    """Hosted puts X-RateLimit-* on errors too (supabase/cli e2e recordings); waiting for the reset
+    on a 500 would stall each retry for up to a minute."""
+    quota = {"X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "118", "X-RateLimit-Reset": "60"}
+    router.get(f"/v1/projects/{REF}/secrets").mock(side_effect=[
+        httpx.Response(500, json={"message": "boom"}, headers=quota),
+        httpx.Response(200, json=[], headers=quota)])
+    assert api.list_secrets(REF) == []
+    assert fake_time.sleeps == [0.5]
