@@ -64,7 +64,7 @@ class StepContext:
 
     def environ_origin(self, name: str) -> str:
         """' (process environment; overrides --env-file)' when a --env-file value was shadowed."""
-        shadowed = getattr(self.environ, "shadowed", frozenset())
+        shadowed: frozenset[str] = getattr(self.environ, "shadowed", frozenset())
         return " (process environment; it overrides the value in --env-file)" if name in shadowed else ""
 
     def target(self) -> Target:

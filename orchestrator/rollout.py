@@ -148,7 +148,6 @@ def run_checks(ctx: StepContext, name: str, deployed: Deployed, checks: Checks) 
 
 def _smoke(ctx: StepContext, name: str, info: FunctionInfo, smoke: SmokeCheck, result: CheckResult) -> None:
     from orchestrator.adapters.http_probe import call
-
     from orchestrator.errors import ApiError
 
     headers = dict(smoke.headers)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from orchestrator.journal import read_events
 

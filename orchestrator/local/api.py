@@ -20,11 +20,10 @@ import psycopg
 from psycopg.rows import dict_row
 
 from orchestrator.local import multipart
-from orchestrator.local.keys import SECRET_VISIBLE_PREFIX, key_hash, masked
 from orchestrator.local.http import Request, Response, Route, error, json_response, route
+from orchestrator.local.keys import SECRET_VISIBLE_PREFIX, key_hash, masked
 from orchestrator.local.logs import LogEngine, LogQueryError, RangeError, window
 from orchestrator.local.store import Function, Store
-
 
 # Without `sql`, hosted queries edge_logs of the window; the local target has none, so this
 # returns the newest rows of every source.
@@ -291,12 +290,12 @@ class SimApi:
         if not isinstance(sql, str) or not sql:
             return error(400, "query must be a non-empty string")
         try:
-            with psycopg.connect(self.config.db_url, autocommit=True, row_factory=dict_row) as conn:
-                with conn.transaction():
-                    if read_only:
-                        conn.execute("set transaction read only")
-                    cur = conn.execute(sql.encode())
-                    rows = cur.fetchall() if cur.description else []
+            with psycopg.connect(self.config.db_url, autocommit=True, row_factory=dict_row) as conn, \
+                    conn.transaction():
+                if read_only:
+                    conn.execute("set transaction read only")
+                cur = conn.execute(sql.encode())
+                rows = cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
             return error(400, _sql_error(exc))
         return Response(201, json.dumps(rows, default=str).encode())

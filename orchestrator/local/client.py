@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 
-
 from orchestrator.local.store import Version as DeployedVersion  # what /_sim/functions lists per version
 
 

@@ -22,8 +22,8 @@ from typing import Any
 from orchestrator.local.api import SimConfig
 from orchestrator.local.bootstrap import BOOTSTRAP_JS
 from orchestrator.local.http import Response, error, read_request, write_response
-from orchestrator.local.keys import verify_authorization
 from orchestrator.local.jsonc import strip_jsonc
+from orchestrator.local.keys import verify_authorization
 from orchestrator.local.logs import LogBook
 from orchestrator.local.store import Function, Store
 from orchestrator.local.worker import BootError, Worker

@@ -111,7 +111,12 @@ class Faults:
             self._stopping.wait()
         elif fault.latency:
             self._stopping.wait(fault.latency)
-        return error(fault.status, "injected fault") if fault.status else None
+        if not fault.status:
+            return None
+        failed = error(fault.status, "injected fault")
+        if fault.status == 429:  # what a spent quota says first (the supabase CLI reads it too)
+            failed.headers["Retry-After"] = "1"
+        return failed
 
 
 class RateLimiter:

@@ -11,8 +11,6 @@ def strip_jsonc(text: str) -> str:
     out = []
     for match in _TOKENS.finditer(text):
         token = match.group(0)
-        if token.startswith('"') or not (token.startswith(("//", "/*")) or token == ","):
-            out.append(token)
-        elif token == "," and not re.match(r",\s*[}\]]", text[match.start():]):
+        if token.startswith('"') or not (token.startswith(("//", "/*")) or token == ",") or token == "," and not re.match(r",\s*[}\]]", text[match.start():]):
             out.append(token)
     return "".join(out)

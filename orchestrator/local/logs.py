@@ -93,7 +93,7 @@ def window(start: str | None, end: str | None, now: datetime) -> Window:
 
 
 def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -142,7 +142,7 @@ class LogEngine:
                 from chdb import session as chdb_session  # type: ignore[import-untyped,unused-ignore]
             except ImportError:
                 raise LogQueryError(CHDB_MISSING) from None
-            self._session = chdb_session.Session()
+            self._session = chdb_session.Session()  # type: ignore[no-untyped-call,unused-ignore]
             self._session.query(TABLE_DDL)
         return self._session
 
@@ -159,9 +159,11 @@ class LogEngine:
 
 
 def _run(session: Any, sql: str, fmt: str) -> str:
+    from chdb import ChdbError  # type: ignore[import-untyped,unused-ignore]
+
     try:
         return str(session.query(sql, fmt).bytes().decode())
-    except Exception as exc:  # chdb raises its own error class; its text is ClickHouse's message
+    except ChdbError as exc:  # its text is ClickHouse's own message
         raise LogQueryError(_clean(str(exc))) from None
 
 

@@ -5,6 +5,7 @@ environment."""
 from __future__ import annotations
 
 import shutil
+
 import pytest
 from fn_helpers import Project
 

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import jsonschema
 import jwt
-import pytest
 import respx
 
 from orchestrator.adapters.management_api import ManagementApi
