@@ -134,8 +134,10 @@ def _book(tmp_path: Path, *rows: tuple[str, str, str, str, dict[str, Any]]) -> L
     return LogEngine(book)
 
 
-NOW = datetime.now(UTC)
-SPAN = Window(NOW - timedelta(minutes=2), NOW + timedelta(minutes=2))
+def _span(hours_ago: float = 0) -> Window:
+    """Two minutes either side of now (computed per test: collection can be minutes earlier)."""
+    at = datetime.now(UTC) - timedelta(hours=hours_ago)
+    return Window(at - timedelta(minutes=2), at + timedelta(minutes=2))
 
 
 def test_logs_engine_runs_the_clis_clickhouse_sql(tmp_path: Path) -> None:
@@ -150,11 +152,11 @@ def test_logs_engine_runs_the_clis_clickhouse_sql(tmp_path: Path) -> None:
            "event_message, log_attributes from logs where (source = 'function_logs' or source = "
            "'function_edge_logs') and log_attributes['function_id'] = 'f''1' and "
            f"({level}) in ('error') and positionCaseInsensitiveUTF8(event_message, 'BOOM') > 0")
-    rows = engine.query(sql, SPAN)
+    rows = engine.query(sql, _span())
     assert [(r["event_message"], r["level"], r["source"], r["severity_text"]) for r in rows] == [
         ("boom", "error", "function_logs", "ERROR")]
     assert isinstance(rows[0]["ts_ms"], int) and rows[0]["log_attributes"]["version"] == "3"
-    edge = engine.query("select log_attributes from logs where source = 'function_edge_logs'", SPAN)
+    edge = engine.query("select log_attributes from logs where source = 'function_edge_logs'", _span())
     assert edge[0]["log_attributes"]["response.status_code"] == "500"
     assert edge[0]["log_attributes"]["request.method"] == "POST"
 
@@ -171,15 +173,15 @@ def test_logs_engine_runs_the_clis_clickhouse_sql(tmp_path: Path) -> None:
 def test_logs_engine_refuses_what_hosted_refuses(tmp_path: Path, sql: str, message: str) -> None:
     engine = _book(tmp_path, ("function_logs", "f", "error", "boom", {}))
     with pytest.raises(LogQueryError, match=message):
-        engine.query(sql, SPAN)
-    assert len(engine.query("select id from logs", SPAN)) == 1  # and the table is intact
+        engine.query(sql, _span())
+    assert len(engine.query("select id from logs", _span())) == 1  # and the table is intact
 
 
 def test_logs_engine_only_sees_the_window(tmp_path: Path) -> None:
     engine = _book(tmp_path, ("function_logs", "f", "error", "boom", {}))
-    past = Window(NOW - timedelta(hours=3), NOW - timedelta(hours=2))
+    past = _span(hours_ago=2)
     assert engine.query("select id from logs", past) == []
-    assert len(engine.query("select id from logs", SPAN)) == 1
+    assert len(engine.query("select id from logs", _span())) == 1
 
 
 def test_window_defaults_rounds_and_limits_like_hosted() -> None:
