@@ -235,9 +235,6 @@ class _Unreadable(ValueError):
     """A logs row that does not have the documented shape."""
 
 
-_CLICKHOUSE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-
-
 def _log_time(row: Mapping[str, Any]) -> datetime:
     """`ts_ms` (what we select), else ClickHouse's `timestamp` text, which is UTC without a zone."""
     ts_ms = row.get("ts_ms")

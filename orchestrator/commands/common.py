@@ -66,7 +66,10 @@ def resolve_playbook(name: str | Path, playbook_dir: Path | None) -> Path:
 
 
 def open_playbook(s: Session, name: str | Path, envs: Sequence[str] | None = None) -> Playbook:
-    playbook = load_playbook(resolve_playbook(name, s.common.playbook_dir), s.environ, envs)
-    # Every environment's token is a secret from here on, whatever prints it.
+    return redact_tokens(s, load_playbook(resolve_playbook(name, s.common.playbook_dir), s.environ, envs))
+
+
+def redact_tokens(s: Session, playbook: Playbook) -> Playbook:
+    """Every environment's token is a secret from here on, whatever prints it."""
     s.redactor.add(*(e.access_token or "" for e in playbook.model.environments.values()))
     return playbook

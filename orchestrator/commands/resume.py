@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.commands.common import Session
+from orchestrator.commands.common import Session, redact_tokens
 from orchestrator.commands.run import execute
 from orchestrator.errors import InputError
 from orchestrator.journal import find_run, read_events
@@ -21,8 +21,7 @@ def resume(s: Session, run_id: str, project_dir: Path | None = None) -> int:
     if any(e["event"] == "run_end" and e.get("exit_code") == 0 for e in events):
         s.ui.ok(f"run {run_id} succeeded: nothing to resume")
         return 0
-    pb = load_playbook(Path(start["playbook"]), s.environ, start["environments"])
-    s.redactor.add(*(e.access_token or "" for e in pb.model.environments.values()))
+    pb = redact_tokens(s, load_playbook(Path(start["playbook"]), s.environ, start["environments"]))
     if pb.sha256 != start["playbook_sha256"]:
         raise InputError(f"{pb.path} changed since run {run_id}; start a new run instead of resuming")
     done = frozenset(_finished_steps(events))

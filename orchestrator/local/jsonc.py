@@ -1,16 +1,18 @@
-"""JSON with comments (deno.jsonc): drop // and /* */ comments and trailing commas, keep strings."""
+"""JSON with comments (deno.jsonc) -> JSON: drop // and /* */ comments, then trailing commas.
+Strings are kept whole in both passes, so `"a//b"` and `"x,}"` survive."""
 
 from __future__ import annotations
 
 import re
 
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])|.', re.DOTALL)
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_COMMENT = re.compile(rf"({_STRING})|//[^\n]*|/\*.*?\*/", re.DOTALL)
+_TRAILING_COMMA = re.compile(rf"({_STRING})|,(?=\s*[}}\]])")
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    return match.group(1) or ""
 
 
 def strip_jsonc(text: str) -> str:
-    out = []
-    for match in _TOKENS.finditer(text):
-        token = match.group(0)
-        if token.startswith('"') or not (token.startswith(("//", "/*")) or token == ",") or token == "," and not re.match(r",\s*[}\]]", text[match.start():]):
-            out.append(token)
-    return "".join(out)
+    return _TRAILING_COMMA.sub(_keep_strings, _COMMENT.sub(_keep_strings, text))

@@ -60,12 +60,17 @@ class LogBook:
         with self._lock, self.path.open("a") as out:
             out.write(json.dumps(row) + "\n")
 
-    def rows(self, skip: int = 0) -> list[dict[str, Any]]:
+    def rows(self) -> list[dict[str, Any]]:
+        return self.read_from(0)[0]
+
+    def read_from(self, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """The rows written after byte `offset`, and the offset to read from next time."""
         if not self.path.exists():
-            return []
-        with self._lock:
-            lines = self.path.read_text().splitlines()
-        return [json.loads(line) for line in lines[skip:] if line.strip()]
+            return [], offset
+        with self._lock, self.path.open("rb") as src:
+            src.seek(offset)
+            data = src.read()
+        return [json.loads(line) for line in data.splitlines() if line.strip()], offset + len(data)
 
 
 def _severity(level: str) -> str:
@@ -117,7 +122,7 @@ class LogEngine:
         self.book = book
         self._lock = threading.Lock()
         self._session: Any = None
-        self._loaded = 0
+        self._offset = 0  # of the LogBook file: rows before it are in the table
 
     def query(self, sql: str, span: Window) -> list[dict[str, Any]]:
         with self._lock:
@@ -147,7 +152,7 @@ class LogEngine:
         return self._session
 
     def _sync(self, session: Any) -> None:
-        rows = self.book.rows(skip=self._loaded)
+        rows, self._offset = self.book.read_from(self._offset)
         if not rows:
             return
         lines = "\n".join(json.dumps({"id": r["id"], "timestamp": _ch_time(datetime.fromtimestamp(r["ts"], UTC)),
@@ -155,7 +160,6 @@ class LogEngine:
                                       "event_message": r["event_message"], "log_attributes": r["log_attributes"]})
                           for r in rows)
         session.query(f"INSERT INTO logs FORMAT JSONEachRow\n{lines}")
-        self._loaded += len(rows)
 
 
 def _run(session: Any, sql: str, fmt: str) -> str:

@@ -13,6 +13,8 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,16 @@ class Project:
         path.write_text(PLAYBOOK.format(env=self.env, names=", ".join(names or self.names), pause=pause,
                                         on_failure=on_failure))
         return path
+
+    @contextmanager
+    def faults(self, *faults: tuple[str, str, int, int]) -> Iterator[None]:
+        """Inject (method, path glob, count, status) faults for the block, then clear them all."""
+        for method, path, count, status in faults:
+            self.sim.inject_fault(method, path, count=count, status=status)
+        try:
+            yield
+        finally:
+            self.sim.clear_faults()
 
     def commit(self, message: str) -> str:
         git(self.root, "add", "-A")

@@ -21,13 +21,10 @@ def test_429_and_5xx_bursts_are_retried_and_the_run_succeeds(project: Project) -
     project.commit("A")
     sim = project.sim
     sim.clear_request_log()
-    sim.inject_fault("POST", "/v1/projects/*/functions/deploy", count=2, status=503)
-    sim.inject_fault("GET", f"/v1/projects/*/functions/{beta}", count=2, status=502)
-    sim.inject_fault("GET", "/v1/projects/*/analytics/endpoints/logs", count=2, status=429)
-    try:
+    with project.faults(("POST", "/v1/projects/*/functions/deploy", 2, 503),
+                        ("GET", f"/v1/projects/*/functions/{beta}", 2, 502),
+                        ("GET", "/v1/projects/*/analytics/endpoints/logs", 2, 429)):
         code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
-    finally:
-        sim.clear_faults()
     assert code == 0, out
     statuses = [(r["endpoint"], r["status"]) for r in sim.request_log()]
     assert statuses.count(("functions.deploy", 503)) == 2 and statuses.count(("functions.deploy", 201)) == 2
@@ -41,11 +38,8 @@ def test_a_deploy_that_keeps_failing_stops_the_run(project: Project) -> None:
     alpha, beta, _ = project.names
     project.playbook(names=[alpha, beta])
     project.commit("A")
-    project.sim.inject_fault("POST", "/v1/projects/*/functions/deploy", count=10, status=500)
-    try:
+    with project.faults(("POST", "/v1/projects/*/functions/deploy", 10, 500)):
         code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
-    finally:
-        project.sim.clear_faults()
     assert code == 1, out
     assert f"{alpha}: deploy to {project.env} kept failing (4 attempts)" in " ".join(out.split())
     assert "later functions were not deployed" in " ".join(out.split())

@@ -46,11 +46,8 @@ def test_the_logs_api_failing_is_a_check_result_and_the_version_is_recorded(
     path.write_text(path.read_text().replace("logs: {window: 60s, max_errors: 0}",
                                              f"logs: {{window: 60s, max_errors: 0}}\n        inconclusive: {inconclusive}"))
     project.commit("A")
-    project.sim.inject_fault("GET", "/v1/projects/*/analytics/endpoints/logs", count=50, status=500)
-    try:
+    with project.faults(("GET", "/v1/projects/*/analytics/endpoints/logs", 50, 500)):
         got, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
-    finally:
-        project.sim.clear_faults()
     assert got == code, out
     assert "could not read the logs" in " ".join(out.split())
     ledger = project.ledger()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from orchestrator.local.api import SimConfig
+from orchestrator.local.jsonc import strip_jsonc
 from orchestrator.local.logs import LogBook, LogEngine, LogQueryError, RangeError, Window, window
 from orchestrator.local.simulator import Simulator, handler_class
 from orchestrator.local.target import LocalTarget
@@ -206,3 +208,8 @@ def test_retired_logs_all_answers_410_and_logs_answers_query_errors_in_the_body(
     too_long = _get(local_target, f"{base}/logs?iso_timestamp_start=2026-01-01T00:00:00Z"
                                   "&iso_timestamp_end=2026-01-03T00:00:00Z")
     assert too_long.status_code == 400
+
+
+def test_jsonc_comments_and_trailing_commas_go_strings_stay() -> None:
+    text = '{\n // c\n "imports": {"a/": "./x//y/", /* z */ "b": "c,}", // last\n },\n}'
+    assert json.loads(strip_jsonc(text)) == {"imports": {"a/": "./x//y/", "b": "c,}"}}
