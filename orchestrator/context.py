@@ -96,9 +96,20 @@ class StepContext:
 
     @cached_property
     def git(self) -> Git:
+        """The repository holding the project; its top may be above the project (monorepos)."""
         from orchestrator.adapters.git import Git
 
-        return Git(self.playbook.project.root)
+        return Git.at(self.playbook.project.root)
+
+    def repo_paths(self, paths: list[str]) -> list[str]:
+        """Project-relative paths (`supabase/functions/x`) as git sees them, from the repository top."""
+        prefix = self.project_prefix()
+        return [prefix + p for p in paths]
+
+    def project_prefix(self) -> str:
+        """`apps/demo/` when the project sits there below the repository top; "" at the top."""
+        rel = self.playbook.project.root.resolve().relative_to(self.git.top.resolve()).as_posix()
+        return "" if rel == "." else rel + "/"
 
     def query(self, sql: str, *, read_only: bool = True) -> list[dict[str, Any]]:
         """SQL against this environment's database: db_url when set, else the Management API."""

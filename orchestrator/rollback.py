@@ -40,15 +40,10 @@ def resolve_target(ctx: StepContext, name: str, to: str) -> str:
     return good.git_commit
 
 
-def _rel(ctx: StepContext) -> str:
-    rel = ctx.playbook.project.root.resolve().relative_to(ctx.git.top.resolve()).as_posix()
-    return "" if rel == "." else rel + "/"
-
-
 def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Checks | None = None,
                       reason: str = "", confirm: bool = True) -> RollbackResult:
     """Redeploy `name` from `commit`. `confirm=False` when a human (or on_failure) already chose it."""
-    git, rel = ctx.git, _rel(ctx)
+    git, rel = ctx.git, ctx.project_prefix()
     sha = git.resolve(commit)
     info = git.commit_info(sha)
     with tempfile.TemporaryDirectory(prefix=f"orch-rollback-{name}-") as tmp:

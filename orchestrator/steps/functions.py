@@ -54,7 +54,7 @@ class FunctionsStep:
         ledger = ledger_for(ctx)
         lines = []
         for i, name in enumerate(config.names, 1):
-            paths = project_paths(name, ctx.playbook.project.root)
+            paths = ctx.repo_paths(project_paths(name, ctx.playbook.project.root))
             last = ledger.last_ok(name)
             changed = "never deployed by orchestrator" if last is None else (
                 "unchanged since last deploy" if last.content_hash == ctx.git.working_hash(paths)
@@ -91,7 +91,7 @@ class _Rollout:
     def one(self, name: str) -> StepOutcome | None:
         ctx = self.ctx
         good = self.good.get(name)
-        rel_paths = [self._rel(p) for p in project_paths(name, ctx.playbook.project.root)]
+        rel_paths = ctx.repo_paths(project_paths(name, ctx.playbook.project.root))
         deployed = deploy_one(ctx, name, known=self.live)
         entry = self._record_live(name, deployed.info.version, rel_paths)
         ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
@@ -125,10 +125,6 @@ class _Rollout:
             raise StepFailed(f"{name}: version {version} is LIVE in {ctx.env_name} but could not be written to "
                              f"the deploy ledger ({exc}); the journal {ctx.journal.path} records it. "
                              "Later functions were not deployed.") from None
-
-    def _rel(self, path: str) -> str:
-        root = self.ctx.playbook.project.root.resolve()
-        return (root / path).relative_to(self.ctx.git.top.resolve()).as_posix()
 
     def _report(self, name: str, result: CheckResult) -> None:
         if result.status in {"pass", "skipped"}:

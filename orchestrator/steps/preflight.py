@@ -66,7 +66,9 @@ class PreflightStep(NoStaticChecks):
     def _git_problems(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
         problems = []
         if config.clean_git:
-            dirty = [p for p in ctx.git.dirty_paths() if not _cli_state(p)]
+            # The project's folder only: in a monorepo, other apps' edits do not change this release.
+            scope = [ctx.project_prefix()] if ctx.project_prefix() else []
+            dirty = [p for p in ctx.git.dirty_paths(scope) if not _cli_state(p)]
             if dirty:
                 shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
                 problems.append(f"uncommitted changes ({shown}): commit or stash them, or set clean_git: false")
