@@ -65,7 +65,7 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
         entry = ledger.record(function=name, action="rollback", commit=sha, content_hash=git.tree_hash(sha, paths),
                               version=deployed.info.version, outcome="live", user=git.user(),
                               run_id=ctx.journal.run_id)
-        result = run_checks(ctx, name, deployed, checks) if checks else None
+        result = run_checks(ctx, name, deployed, checks) if checks else deployed.upload_check()
     failed = result is not None and result.failed(checks or Checks())
     if entry is not None:
         ledger.set_outcome(entry, "failed" if failed else "ok")

@@ -66,6 +66,13 @@ class Deployed:
     info: FunctionInfo
     previous_version: int | None
     deployed_at: datetime
+    upload_warnings: list[str] = field(default_factory=list)  # files the CLI could not upload
+
+    def upload_check(self) -> CheckResult | None:
+        """A failed check when the upload was incomplete: the version is live but lacks files."""
+        if not self.upload_warnings:
+            return None
+        return CheckResult("fail", [f"the CLI could not upload every file it imports: {'; '.join(self.upload_warnings)}"])
 
 
 def live_versions(ctx: StepContext) -> dict[str, int]:
@@ -84,18 +91,21 @@ def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None, *,
         old = before.version if before else None
     else:
         old = known.get(name)
+    from orchestrator.adapters.supabase_cli import upload_warnings
+
     started = datetime.now(UTC)
-    _deploy_with_retries(ctx, name, workdir, old)
+    output = _deploy_with_retries(ctx, name, workdir, old)
     info = _wait_for_new_version(ctx, name, old)
-    return Deployed(info, old, started)
+    return Deployed(info, old, started, upload_warnings(output))
 
 
-def _deploy_with_retries(ctx: StepContext, name: str, workdir: Path | None, old: int | None) -> None:
+def _deploy_with_retries(ctx: StepContext, name: str, workdir: Path | None, old: int | None) -> str:
+    """The CLI's output of the attempt that went live (an attempt that errored after the platform
+    acted gives the tail of its output)."""
     for attempt in range(1, DEPLOY_ATTEMPTS + 1):
         try:
             with ctx.ui.status(f"deploying {name}" + (f" (attempt {attempt})" if attempt > 1 else "")):
-                ctx.cli.functions_deploy(name, ctx.target(), workdir=workdir)
-            return
+                return ctx.cli.functions_deploy(name, ctx.target(), workdir=workdir).output
         except CommandFailed as exc:
             if not _TRANSIENT.search(exc.output_tail):
                 raise StepFailed(f"{name}: deploy to {ctx.env_name} failed: {exc}") from None
@@ -103,12 +113,13 @@ def _deploy_with_retries(ctx: StepContext, name: str, workdir: Path | None, old:
                 raise StepFailed(f"{name}: deploy to {ctx.env_name} kept failing ({DEPLOY_ATTEMPTS} attempts); "
                                  f"later functions were not deployed. Last error: {exc}") from None
             if _went_live(ctx, name, old):  # the platform acted before the error reached us
-                return
+                return exc.output_tail
             wait = DEPLOY_BACKOFF_S * 2 ** (attempt - 1)
             ctx.ui.warn(f"{name}: deploy attempt {attempt} failed ({_cause(exc.output_tail)}); "
                         f"retrying in {wait:g}s")
             ctx.journal.write("retry", env=ctx.env_name, function=name, attempt=attempt, wait_s=wait)
             time.sleep(wait)
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def _went_live(ctx: StepContext, name: str, old: int | None) -> bool:
@@ -135,6 +146,9 @@ def _wait_for_new_version(ctx: StepContext, name: str, old: int | None) -> Funct
 
 
 def run_checks(ctx: StepContext, name: str, deployed: Deployed, checks: Checks) -> CheckResult:
+    incomplete = deployed.upload_check()
+    if incomplete is not None:  # no need to call it: it lacks files
+        return incomplete
     if checks.settle:
         with ctx.ui.status(f"settling {checks.settle:g}s"):
             time.sleep(checks.settle)

@@ -42,7 +42,7 @@ from orchestrator.errors import CommandFailed, InputError
 from orchestrator.redact import SECRET_ENV_VARS, Redactor
 from orchestrator.tools import local_supabase
 
-__all__ = ["CliResult", "SupabaseCli", "Target", "explain_push_error", "parse_dry_run"]
+__all__ = ["CliResult", "SupabaseCli", "Target", "explain_push_error", "parse_dry_run", "upload_warnings"]
 
 _TAIL_LINES = 30
 _KILL_GRACE_S = 5.0
@@ -350,6 +350,17 @@ _OUT_OF_ORDER = "Found local migration files to be inserted before the last migr
 _MISSING_LOCAL = "Remote migration versions not found in local migrations directory"
 _REPAIR = re.compile(r"migration repair --status reverted ((?:\d+\s*)+)")
 _LOCAL_FILE = re.compile(r"supabase/migrations/([\w.-]+?\.sql)")
+
+
+# A deploy that could not upload every file the function imports still exits 0 (supabase 3.1.0,
+# measured): the CLI only warns, and the platform gets a function that cannot boot.
+_UPLOAD_WARNING = re.compile(r"^WARN: (?:failed to read file|Skipping import path outside source root)\b.*$",
+                             re.MULTILINE)
+
+
+def upload_warnings(output: str) -> list[str]:
+    """The CLI's lines saying a deploy left out a file the function imports."""
+    return [m.group(0).strip() for m in _UPLOAD_WARNING.finditer(output)]
 
 
 def parse_dry_run(output: str) -> list[str]:

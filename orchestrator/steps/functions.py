@@ -95,7 +95,8 @@ class _Rollout:
         deployed = deploy_one(ctx, name, known=self.live)
         entry = self._record_live(name, deployed.info.version, rel_paths)
         ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
-        result = CheckResult("skipped") if self.skip_checks else run_checks(ctx, name, deployed, self.config.checks)
+        result = (deployed.upload_check() or CheckResult("skipped")) if self.skip_checks \
+            else run_checks(ctx, name, deployed, self.config.checks)
         failed = result.failed(self.config.checks)
         self._report(name, result)
         decision = "a"  # what the ledger says if the pause itself stops the run

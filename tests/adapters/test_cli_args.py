@@ -147,3 +147,16 @@ def test_parse_dry_run_text_and_json() -> None:
 
 def test_explain_push_error_unknown() -> None:
     assert explain_push_error("failed to connect: connection refused") is None
+
+
+def test_upload_warnings_are_the_clis_lines_about_files_left_out() -> None:
+    from orchestrator.adapters.supabase_cli import upload_warnings
+
+    output = ("Uploading asset (w1): supabase/functions/w1/index.ts\n"
+              "WARN: failed to read file: open supabase/functions/_shared/nope.ts: no such file or directory\n"
+              "WARN: Skipping import path outside source root: /etc/x.ts\n"
+              "WARN: config has keys this version of the Supabase CLI does not recognize\n")
+    assert upload_warnings(output) == [
+        "WARN: failed to read file: open supabase/functions/_shared/nope.ts: no such file or directory",
+        "WARN: Skipping import path outside source root: /etc/x.ts"]
+    assert upload_warnings("Deployed Functions.") == []

@@ -126,3 +126,29 @@ steps:
       checks: {{settle: 0s, smoke: {{method: GET}}}}
       pause: never
 """
+
+
+# The CLI (3.1.0, measured) exits 0 on a deploy that lacks an imported file, and only prints
+# "WARN: failed to read file: open ...: no such file or directory".
+MISSING_IMPORT = ('import { greet } from "../_shared/greet.ts";\n'
+                  'import { extra } from "../_shared/not-committed.ts";\n'
+                  'Deno.serve((_req) => new Response(greet("{name}") + extra));\n')
+
+
+def test_an_incomplete_upload_is_a_failed_deploy_even_without_checks(project: Project) -> None:
+    alpha, beta, _ = project.names
+    path = project.playbook(names=[alpha, beta])
+    path.write_text(path.read_text().replace("        smoke: {method: GET}\n", "").replace(
+        "        logs: {window: 60s, max_errors: 0}\n", ""))
+    good = project.commit("A")
+    assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
+    project.write(alpha, MISSING_IMPORT)
+    project.commit("B: alpha imports a file nobody committed")
+    code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
+    assert code == 1, out
+    flat = " ".join(out.split())
+    assert "could not upload every file" in flat and "_shared/not-committed.ts" in flat
+    assert project.live_files(alpha) == project.files_at(good, alpha)  # rolled back
+    assert [(r["function_name"], r["outcome"]) for r in project.ledger()][2:] == [
+        (alpha, "rolled_back"), (alpha, "ok")]
+    assert len(project.sim.function_versions(beta)) == 1
