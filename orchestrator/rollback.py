@@ -13,8 +13,8 @@ from pathlib import Path
 
 from orchestrator.context import StepContext
 from orchestrator.errors import InputError, StepFailed
-from orchestrator.function_source import FUNCTIONS, deploy_paths, function_paths, shared_folders
-from orchestrator.ledger import Ledger
+from orchestrator.function_inputs import CONFIG, FUNCTIONS, commit_inputs
+from orchestrator.ledger import Entry, Ledger
 from orchestrator.rollout import CheckResult, Checks, deploy_one, run_checks
 
 
@@ -46,23 +46,30 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
     git, rel = ctx.git, ctx.project_prefix()
     sha = git.resolve(commit)
     info = git.commit_info(sha)
+    inputs, content_hash = commit_inputs(git, sha, rel, name)
+    if not inputs.files:
+        raise InputError(f"{name} has no entrypoint at {sha[:12]} ({FUNCTIONS}/{name}/index.ts or config.toml's "
+                         "entrypoint): pick another commit (see `orchestrator history`)")
     with tempfile.TemporaryDirectory(prefix=f"orch-rollback-{name}-") as tmp:
+        # Exactly what a deploy from a clean checkout of `sha` uploads, and a config.toml with only
+        # this function's settings: nothing else of that commit's config can block the deploy.
         root = Path(tmp)
-        git.export_paths(sha, [f"{rel}{FUNCTIONS}/{name}"], root)
-        functions_dir = root / rel / FUNCTIONS
-        shared = shared_folders(functions_dir / name, functions_dir, lambda folder: git.export_paths(
-            sha, [f"{rel}{FUNCTIONS}/{folder}"], root, missing_ok=True))
-        git.export_paths(sha, [rel + p for p in deploy_paths(name, shared)], root, missing_ok=True)
-        paths = [rel + p for p in function_paths(name, shared)]
+        git.export_paths(sha, [rel + f for f in inputs.files], root)
+        workdir = root / rel if rel else root
+        (workdir / CONFIG).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / CONFIG).write_text(inputs.minimal_config())
+        paths = [rel + f for f in inputs.files]
         _show(ctx, name, sha, info.author, str(info.date), info.subject, paths, reason)
+        if inputs.missing:
+            ctx.ui.warn(f"{name} at {sha[:12]} imports files that are not in that commit: {', '.join(inputs.missing)}")
         if confirm:
             ctx.prompter.confirm(f"Redeploy {name} from {sha[:12]} to {ctx.env_name}?", action="roll back")
-        deployed = deploy_one(ctx, name, workdir=root / rel if rel else root)
+        deployed = deploy_one(ctx, name, workdir=workdir)
         # Recorded as soon as it is live: the checks below may fail in any way.
         ctx.journal.write("deployed", env=ctx.env_name, function=name, version=deployed.info.version, commit=sha,
                           action="rollback")
         ledger = ledger_for(ctx)
-        entry = ledger.record(function=name, action="rollback", commit=sha, content_hash=git.tree_hash(sha, paths),
+        entry = ledger.record(function=name, action="rollback", commit=sha, content_hash=content_hash,
                               version=deployed.info.version, outcome="live", user=git.user(),
                               run_id=ctx.journal.run_id)
         result = run_checks(ctx, name, deployed, checks) if checks else deployed.upload_check()
@@ -77,13 +84,21 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
     return RollbackResult(sha, deployed.info.version, result)
 
 
+def _differs(ctx: StepContext, current: list[Entry], sha: str, paths: list[str]) -> str:
+    if not current:
+        return "unknown (no ledger entry)"
+    live = current[0].git_commit
+    try:
+        return ", ".join(ctx.git.files_differ(live, sha, paths)) or "nothing"
+    except InputError:  # a CI merge commit, a squashed branch, a shallow clone: carry on
+        return f"unknown: the live deploy's commit {live[:12]} is not in this clone"
+
+
 def _show(ctx: StepContext, name: str, sha: str, author: str, date: str, subject: str, paths: list[str],
           reason: str) -> None:
     current = ledger_for(ctx).entries(name, limit=1)
-    differ = ctx.git.files_differ(current[0].git_commit, sha, paths) if current else []
     rows = [("function", name), ("environment", ctx.env_name), ("commit", sha[:12]), ("author", author),
-            ("date", date), ("subject", subject),
-            ("differs from live", ", ".join(differ) or ("nothing" if current else "unknown (no ledger entry)"))]
+            ("date", date), ("subject", subject), ("differs from live", _differs(ctx, current, sha, paths))]
     if reason:
         rows.insert(0, ("reason", reason))
     ctx.ui.table(f"Rollback of {name}", ["", ""], rows)

@@ -212,6 +212,9 @@ class Git:
         entries = [e for e in self.ls_tree(commit, [path]) if e.path == _norm([path])[0] and e.kind == "blob"]
         return self._blobs([entries[0].object_id])[0] if entries else None
 
+    def blob(self, object_id: str) -> bytes:
+        return self._blobs([object_id])[0]
+
     def _blobs(self, object_ids: Sequence[str]) -> list[bytes]:
         """Contents of many blobs through one `git cat-file --batch`."""
         if not object_ids:

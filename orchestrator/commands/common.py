@@ -65,8 +65,10 @@ def resolve_playbook(name: str | Path, playbook_dir: Path | None) -> Path:
     raise InputError(f"{name}: no such playbook file")
 
 
-def open_playbook(s: Session, name: str | Path, envs: Sequence[str] | None = None) -> Playbook:
-    return redact_tokens(s, load_playbook(resolve_playbook(name, s.common.playbook_dir), s.environ, envs))
+def open_playbook(s: Session, name: str | Path, envs: Sequence[str] | None = None, *,
+                  check_project: bool = True) -> Playbook:
+    path = resolve_playbook(name, s.common.playbook_dir)
+    return redact_tokens(s, load_playbook(path, s.environ, envs, check_project=check_project))
 
 
 def redact_tokens(s: Session, playbook: Playbook) -> Playbook:

@@ -46,7 +46,7 @@ def find_playbook(root: Path) -> Path:
 def load_settings(s: Session, playbook: str | None, envs: Sequence[str] | None) -> Playbook:
     """The playbook whose environments to use (only `envs` need resolvable ${VAR}s)."""
     path = Path(playbook) if playbook else find_playbook(repository_root())
-    pb = open_playbook(s, path, list(envs) if envs else None)
+    pb = open_playbook(s, path, list(envs) if envs else None, check_project=False)
     for env in envs or ():
         if env not in pb.model.environments:
             known = ", ".join(pb.model.environments)

@@ -19,10 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from orchestrator.jsonc import strip_jsonc
 from orchestrator.local.api import SimConfig
 from orchestrator.local.bootstrap import BOOTSTRAP_JS
 from orchestrator.local.http import Response, error, read_request, write_response
-from orchestrator.local.jsonc import strip_jsonc
 from orchestrator.local.keys import verify_authorization
 from orchestrator.local.logs import LogBook
 from orchestrator.local.store import Function, Store

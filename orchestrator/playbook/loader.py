@@ -43,8 +43,11 @@ class Environ(dict[str, str]):
     shadowed: frozenset[str] = frozenset()
 
 
-def load_playbook(path: Path, environ: Mapping[str, str], environments: Sequence[str] | None = None) -> Playbook:
-    """Load and check a playbook. `environments` limits `${VAR}` and env checks to those used."""
+def load_playbook(path: Path, environ: Mapping[str, str], environments: Sequence[str] | None = None, *,
+                  check_project: bool = True) -> Playbook:
+    """Load and check a playbook. `environments` limits `${VAR}` and env checks to those used;
+    without `check_project` the steps are not checked against the project on disk (commands that
+    only need an environment's settings: a rollback of a function HEAD no longer has)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -56,14 +59,14 @@ def load_playbook(path: Path, environ: Mapping[str, str], environments: Sequence
         problems.append(Located(1, "", "a playbook is a mapping with version, name, environments and steps"))
     if problems:
         raise PlaybookError(str(path), problems)
-    return _validate(path, text, source, wanted)
+    return _validate(path, text, source, wanted, check_project)
 
 
 def _unselected_env(path: Path_, wanted: set[str]) -> bool:
     return bool(wanted) and len(path) >= 2 and path[0] == "environments" and path[1] not in wanted
 
 
-def _validate(path: Path, text: str, source: Source, wanted: set[str]) -> Playbook:
+def _validate(path: Path, text: str, source: Source, wanted: set[str], check_project: bool) -> Playbook:
     data: dict[str, Any] = dict(source.data)
     problems = _select_environments(data, source, wanted)
     model = None
@@ -79,7 +82,7 @@ def _validate(path: Path, text: str, source: Source, wanted: set[str]) -> Playbo
     if model is not None:
         project, project_problems = _project(path, model, source)
         problems += project_problems
-    if project is not None and not problems:
+    if project is not None and not problems and check_project:
         problems += _check_steps(steps, project, source)
     token_vars, token_problems = _token_vars(data, source)
     problems += token_problems

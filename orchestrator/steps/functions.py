@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from orchestrator.context import StepContext
 from orchestrator.errors import OrchestratorError, StepFailed, StoppedByHuman
-from orchestrator.function_source import project_paths
+from orchestrator.function_inputs import FunctionInputs, disk_source, resolve, working_inputs
 from orchestrator.ledger import Entry
 from orchestrator.playbook.models import ProjectInfo
 from orchestrator.prompt import NO_TERMINAL
@@ -46,18 +46,23 @@ class FunctionsStep:
 
     def check(self, config: FunctionsConfig, project: ProjectInfo) -> list[Problem]:
         known = project.function_names()
-        return [Problem(f"names[{i}]", f"no directory supabase/functions/{n}"
-                        + (f"; functions here: {', '.join(known)}" if known else ""))
-                for i, n in enumerate(config.names) if not (project.functions_dir / n).is_dir()]
+        problems = []
+        for i, n in enumerate(config.names):
+            if not (project.functions_dir / n).is_dir():
+                problems.append(Problem(f"names[{i}]", f"no directory supabase/functions/{n}"
+                                        + (f"; functions here: {', '.join(known)}" if known else "")))
+            elif not (entry := resolve(n, disk_source(project.root))).files:
+                problems.append(Problem(f"names[{i}]", f"{n} has no entrypoint ({', '.join(entry.missing)}): "
+                                                       "a shared folder is not a function"))
+        return problems
 
     def plan(self, config: FunctionsConfig, ctx: StepContext) -> list[str]:
         ledger = ledger_for(ctx)
         lines = []
         for i, name in enumerate(config.names, 1):
-            paths = ctx.repo_paths(project_paths(name, ctx.playbook.project.root))
             last = ledger.last_ok(name)
             changed = "never deployed by orchestrator" if last is None else (
-                "unchanged since last deploy" if last.content_hash == ctx.git.working_hash(paths)
+                "unchanged since last deploy" if last.content_hash == _inputs(ctx, name)[1]
                 else f"changed since {last.git_commit[:12]}")
             lines.append(f"{i}. deploy {name} ({changed})")
         return lines + [(f"checks: settle {config.checks.settle:g}s, "
@@ -91,9 +96,10 @@ class _Rollout:
     def one(self, name: str) -> StepOutcome | None:
         ctx = self.ctx
         good = self.good.get(name)
-        rel_paths = ctx.repo_paths(project_paths(name, ctx.playbook.project.root))
+        inputs, content_hash = _inputs(ctx, name)
+        rel_paths = ctx.repo_paths(list(inputs.files))
         deployed = deploy_one(ctx, name, known=self.live)
-        entry = self._record_live(name, deployed.info.version, rel_paths)
+        entry = self._record_live(name, deployed.info.version, content_hash, _touches(self.dirty, rel_paths))
         ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
         result = (deployed.upload_check() or CheckResult("skipped")) if self.skip_checks \
             else run_checks(ctx, name, deployed, self.config.checks)
@@ -112,15 +118,14 @@ class _Rollout:
                           checks=result.status, reasons=result.reasons, decision=decision)
         return self._act(name, decision, good, result)
 
-    def _record_live(self, name: str, version: int, rel_paths: list[str]) -> int | None:
+    def _record_live(self, name: str, version: int, content_hash: str, dirty: bool) -> int | None:
         """Journal and ledger the new live version before anything else can fail (checks come after)."""
         ctx = self.ctx
         ctx.journal.write("deployed", env=ctx.env_name, function=name, version=version, commit=self.commit)
         try:
             return self.ledger.record(function=name, action="deploy", commit=self.commit,
-                                      content_hash=ctx.git.working_hash(rel_paths), version=version,
-                                      outcome="live", user=self.user, run_id=ctx.journal.run_id,
-                                      dirty=_touches(self.dirty, rel_paths))
+                                      content_hash=content_hash, version=version,
+                                      outcome="live", user=self.user, run_id=ctx.journal.run_id, dirty=dirty)
         except OrchestratorError as exc:
             ctx.journal.write("ledger_error", env=ctx.env_name, function=name, version=version, error=str(exc))
             raise StepFailed(f"{name}: version {version} is LIVE in {ctx.env_name} but could not be written to "
@@ -172,6 +177,11 @@ class _Rollout:
         remaining = self.config.names[self.config.names.index(name) + 1:]
         return StepOutcome("rolled_back", f"{name} rolled back to {good.git_commit[:12]}; not deployed: "
                            f"{', '.join(remaining) or 'none'}", {"functions": self.done, "rolled_back": name})
+
+
+def _inputs(ctx: StepContext, name: str) -> tuple[FunctionInputs, str]:
+    """What a deploy of `name` from the working folder uploads, and its content hash."""
+    return working_inputs(ctx.git, ctx.playbook.project.root, ctx.project_prefix(), name)
 
 
 def _touches(changed: list[str], paths: list[str]) -> bool:

@@ -1,13 +1,10 @@
-"""Unit tests: the ledger's last-good choice (on a real Postgres) and shared-folder detection."""
+"""Unit tests: the ledger's last-good choice (on a real Postgres) and dirty detection."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from orchestrator.adapters import database
-from orchestrator.function_source import function_paths, project_paths, shared_folders
 from orchestrator.ledger import Ledger
 from orchestrator.redact import Redactor
 
@@ -71,45 +68,6 @@ def test_quotes_in_values_are_stored_literally(ledger: Ledger) -> None:
                   user="O'Brien <ob@example.com>'); drop table x; --", run_id=None)
     [entry] = ledger.entries("f")
     assert entry.deployed_by.startswith("O'Brien") and entry.platform_version == 3 and entry.run_id is None
-
-
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
-def test_shared_folders_follow_relative_imports_transitively(tmp_path: Path) -> None:
-    fns = _tree(tmp_path / "supabase" / "functions", {
-        "api/index.ts": 'import { cors } from "../_shared/cors.ts";\nimport x from "./local.ts";\n',
-        "api/local.ts": "const m = await import('../_db/client.ts');\n",
-        "_shared/cors.ts": 'export * from "../_util/headers.ts";\n',
-        "_util/headers.ts": "export const h = 1;\n",
-        "_db/client.ts": 'import "jsr:@supabase/supabase-js";\n',
-        "_unused/x.ts": "export {};\n",
-        "other/index.ts": 'import "../_unused/x.ts";\n',
-    })
-    assert shared_folders(fns / "api", fns) == ["_db", "_shared", "_util"]
-    assert shared_folders(fns / "other", fns) == ["_unused"]
-
-
-def test_shared_folders_ignore_missing_folders_non_sources_and_sibling_functions(tmp_path: Path) -> None:
-    fns = _tree(tmp_path, {
-        "api/index.ts": 'import "../_gone/x.ts";\nimport "../other/index.ts";\n',
-        "api/README.md": 'see "../_docs/x.md"\n',
-        "_docs/x.md": "",
-        "api/deno.json": '{"imports": {"@shared/": "../_shared/"}}\n',
-        "_shared/a.ts": "",
-    })
-    assert shared_folders(fns / "api", fns) == ["_shared"]  # via the function's own deno.json
-
-
-def test_project_paths_name_the_folder_shared_folders_and_import_maps(tmp_path: Path) -> None:
-    _tree(tmp_path / "supabase" / "functions", {"api/index.ts": 'import "../_shared/a.ts";\n', "_shared/a.ts": ""})
-    assert project_paths("api", tmp_path) == function_paths("api", ["_shared"]) == [
-        "supabase/functions/api", "supabase/functions/_shared", "supabase/functions/import_map.json",
-        "supabase/functions/deno.json", "supabase/functions/deno.jsonc"]
 
 
 def test_last_ok_all_matches_last_ok_per_function(ledger: Ledger) -> None:

@@ -67,3 +67,21 @@ def test_unknown_revision_and_missing_settings_are_input_errors(project: Project
     (project.root / "orchestrator.yaml").unlink()
     code, out = project.invoke("rollback", alpha, "--env", project.env, "--to", "HEAD", "--yes")
     assert code == 2 and "no orchestrator.yaml" in out
+
+
+def test_rollback_when_the_live_commit_is_not_in_this_clone(project: Project) -> None:
+    """The live deploy came from a CI merge commit this clone never had: say so and carry on."""
+    alpha = project.names[0]
+    project.playbook(names=[alpha])
+    commit_a = project.commit("A")
+    assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
+    project.write(alpha, CHANGED)
+    project.commit("B")
+    assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
+    git(project.root, "reset", "-q", "--hard", commit_a)
+    git(project.root, "reflog", "expire", "--expire=now", "--all")
+    git(project.root, "gc", "-q", "--prune=now")  # B is gone from this clone
+    code, out = project.invoke("rollback", alpha, "--env", project.env, "--to", commit_a, "--yes")
+    assert code == 0, out
+    assert "is not in this clone" in " ".join(out.split())
+    assert project.live_files(alpha) == project.files_at(commit_a, alpha)

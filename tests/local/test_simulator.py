@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from orchestrator.jsonc import strip_jsonc
 from orchestrator.local.api import SimConfig
-from orchestrator.local.jsonc import strip_jsonc
 from orchestrator.local.logs import LogBook, LogEngine, LogQueryError, RangeError, Window, window
 from orchestrator.local.simulator import Simulator, handler_class
 from orchestrator.local.target import LocalTarget

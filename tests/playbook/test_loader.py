@@ -175,3 +175,15 @@ def test_registry_kinds_match_their_modules() -> None:
     from orchestrator.steps import REGISTRY
 
     assert {kind: REGISTRY[kind].kind for kind in REGISTRY} == {kind: kind for kind in REGISTRY}
+
+
+def test_a_function_folder_without_entrypoint_is_refused(tmp_path: Path) -> None:
+    """A shared folder listed as a function (issue 9): the CLI would have nothing to deploy."""
+    (tmp_path / "supabase" / "functions" / "shared").mkdir(parents=True)
+    (tmp_path / "supabase" / "functions" / "shared" / "util.ts").write_text("export {};\n")
+    book = tmp_path / "p.yaml"
+    book.write_text("version: 1\nname: x\nproject_dir: .\nenvironments:\n  s: {project_ref: abcdefghijklmnopqrst}\n"
+                    "steps:\n  - functions:\n      names: [shared]\n")
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook(book, {})
+    assert "p.yaml:8: steps[0].functions.names[0]: shared has no entrypoint" in str(caught.value)

@@ -1,0 +1,263 @@
+"""A function's inputs: exactly what `supabase functions deploy NAME` uploads for it, found offline.
+
+The CLI uploads the entrypoint's local import graph (relative imports anywhere in the project,
+bare specifiers through the function's import map or deno.json(c)), the import map itself and the
+files `static_files` matches; it reads the function's settings from `[functions.NAME]` in
+config.toml. The same definition serves the ledger hash, `plan`, `last-good` and rollback, for the
+working tree and for any commit (through the `Source` callbacks). Remote specifiers (`jsr:`,
+`npm:`, `https:`, `node:`) are names, not files. Paths are project-relative and POSIX.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.jsonc import strip_jsonc
+
+if TYPE_CHECKING:
+    from orchestrator.adapters.git import Git
+
+SUPABASE = "supabase"
+FUNCTIONS = f"{SUPABASE}/functions"
+CONFIG = f"{SUPABASE}/config.toml"
+ENTRYPOINTS = ("index.ts", "index.js", "index.tsx", "index.jsx", "index.mjs")
+MAP_NAMES = ("deno.json", "deno.jsonc", "import_map.json")  # in the function's folder
+# The one shared fallback. supabase/functions/deno.json is NOT read for a function: measured with
+# supabase 3.1.0 and 2.122.1, a bare import aliased only there uploads nothing (and no warning).
+SHARED_MAP = f"{FUNCTIONS}/import_map.json"
+SETTINGS = ("verify_jwt", "import_map", "entrypoint", "static_files")  # what a deploy reads
+_PARSED = {".ts", ".tsx", ".js", ".jsx", ".mjs", ".mts", ".cjs", ".cts"}
+# import x from "s"; export {x} from "s"; import "s"; import("s"); import type ... from "s"
+_SPECIFIER = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])([^"'\n]+)\1""")
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)")  # jsr:, npm:, node:, https:, file: ...
+
+Read = Callable[[str], bytes | None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A project tree: the working folder or one commit."""
+
+    read: Read  # project-relative path -> bytes, None when absent
+    files_under: Callable[[str], list[str]]  # every file under a project-relative folder
+
+
+@dataclass(frozen=True)
+class FunctionInputs:
+    name: str
+    files: tuple[str, ...]  # what the CLI uploads
+    settings: dict[str, Any]  # the function's [functions.NAME] keys a deploy reads
+    missing: tuple[str, ...]  # imported but absent (the CLI would warn and deploy without them)
+    project_id: str = ""
+
+    @property
+    def settings_text(self) -> str:
+        return json.dumps(self.settings, sort_keys=True)
+
+    def minimal_config(self) -> str:
+        """A config.toml holding only what deploying this function needs (nothing that could fail
+        an unrelated check of a newer or older CLI: templates, keys, [inbucket], seeds...)."""
+        lines = [f"project_id = {_toml(self.project_id or 'rollback')}", "", f"[functions.{_toml(self.name)}]"]
+        lines += [f"{key} = {_toml(value)}" for key, value in sorted(self.settings.items())]
+        return "\n".join(lines) + "\n"
+
+
+def resolve(name: str, source: Source) -> FunctionInputs:
+    config = _config(source.read(CONFIG))
+    settings = {k: v for k, v in config.get("functions", {}).get(name, {}).items() if k in SETTINGS}
+    entry = _entrypoint(name, settings, source.read)
+    import_map, aliases = _import_map(name, settings, source.read)
+    files, missing = _graph([entry, *_map_targets(aliases, source.files_under)], aliases, source.read)
+    extra = [import_map] if import_map else []
+    static = _static_files(settings.get("static_files", []), source.files_under)
+    project_id = str(config.get("project_id", ""))
+    return FunctionInputs(name, tuple(sorted({*files, *extra, *static})), settings, tuple(sorted(missing)), project_id)
+
+
+def _config(data: bytes | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    try:
+        return tomllib.loads(data.decode(errors="replace"))
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def _from_supabase(path: str) -> str:
+    """config.toml paths are relative to supabase/ (`./functions/x/index.ts`)."""
+    return posixpath.normpath(posixpath.join(SUPABASE, path))
+
+
+def _entrypoint(name: str, settings: dict[str, Any], read: Read) -> str:
+    if isinstance(settings.get("entrypoint"), str):
+        return _from_supabase(settings["entrypoint"])
+    folder = f"{FUNCTIONS}/{name}"
+    return next((f"{folder}/{e}" for e in ENTRYPOINTS if read(f"{folder}/{e}") is not None), f"{folder}/index.ts")
+
+
+def _import_map(name: str, settings: dict[str, Any], read: Read) -> tuple[str | None, list[tuple[str, str]]]:
+    """The map the CLI sends (config's import_map, the function's deno.json(c)/import_map.json, the
+    shared one in supabase/functions) and its aliases, targets resolved to project paths."""
+    named = [_from_supabase(settings["import_map"])] if isinstance(settings.get("import_map"), str) else []
+    candidates = named + [f"{FUNCTIONS}/{name}/{m}" for m in MAP_NAMES] + [SHARED_MAP]
+    for path in candidates:
+        data = read(path)
+        if data is not None:
+            return path, _aliases(path, data)
+    return None, []
+
+
+def _aliases(path: str, data: bytes) -> list[tuple[str, str]]:
+    try:
+        parsed = json.loads(strip_jsonc(data.decode(errors="replace")))
+    except ValueError:
+        return []
+    imports = parsed.get("imports") if isinstance(parsed, dict) else None
+    base = posixpath.dirname(path)
+    found = [(k, v if _REMOTE.match(v) else posixpath.normpath(posixpath.join(base, v)) + ("/" if v.endswith("/") else ""))
+             for k, v in (imports or {}).items() if isinstance(k, str) and isinstance(v, str)]
+    return sorted(found, key=lambda kv: -len(kv[0]))  # the longest matching prefix wins, as in Deno
+
+
+def _map_targets(aliases: list[tuple[str, str]], files_under: Callable[[str], list[str]]) -> list[str]:
+    """Every local target of the import map is uploaded, used or not: a folder with all its files
+    (measured with both CLIs: an unused `./other/never.ts` entry and a folder's unused files go up)."""
+    found: list[str] = []
+    for _, target in aliases:
+        if _REMOTE.match(target):
+            continue
+        found += files_under(target.rstrip("/")) if target.endswith("/") else [target]
+    return found
+
+
+def _graph(roots: list[str], aliases: list[tuple[str, str]], read: Read) -> tuple[set[str], set[str]]:
+    files: set[str] = set()
+    missing: set[str] = set()
+    queue = list(roots)
+    while queue:
+        path = queue.pop()
+        if path in files or path in missing:
+            continue
+        data = read(path) if not path.startswith("../") else None
+        if data is None:
+            missing.add(path)
+            continue
+        files.add(path)
+        if posixpath.splitext(path)[1] in _PARSED:
+            queue += [t for t in _targets(path, data.decode(errors="replace"), aliases) if t not in files]
+    return files, missing
+
+
+def _targets(path: str, text: str, aliases: list[tuple[str, str]]) -> Iterable[str]:
+    for match in _SPECIFIER.finditer(text):
+        target = _local(path, match.group(2), aliases)
+        if target is not None:
+            yield target
+
+
+def _local(importer: str, spec: str, aliases: list[tuple[str, str]]) -> str | None:
+    """The project path an import names, or None for a remote specifier."""
+    if spec.startswith(("./", "../", "/")):
+        return posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
+    for key, target in aliases:
+        if spec == key or (key.endswith("/") and spec.startswith(key)):
+            mapped = target + spec[len(key):] if key.endswith("/") else target
+            return None if _REMOTE.match(mapped) else posixpath.normpath(mapped)
+    return None  # a bare name with no alias, or jsr:/npm:/https:
+
+
+def _static_files(patterns: Any, files_under: Callable[[str], list[str]]) -> list[str]:
+    if not isinstance(patterns, list) or not patterns:
+        return []
+    regexes = [re.compile(_glob(_from_supabase(str(p)))) for p in patterns]
+    return [f for f in files_under(SUPABASE) if any(r.fullmatch(f) for r in regexes)]
+
+
+def _glob(pattern: str) -> str:
+    """Go's glob semantics (the CLI's): `*` and `?` stay within one folder; `**` crosses folders."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            out.append({"*": "[^/]*", "?": "[^/]"}.get(pattern[i], re.escape(pattern[i])))
+            i += 1
+    return "".join(out)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value))  # a TOML basic string (JSON escapes are valid TOML escapes)
+
+
+# -- the two trees, through the git adapter -------------------------------------------------------
+
+
+def disk_source(project_root: Path) -> Source:
+    """The project folder on disk without git (validation, before anything runs)."""
+
+    def read(path: str) -> bytes | None:
+        target = project_root / path
+        return target.read_bytes() if target.is_file() else None
+
+    def files_under(folder: str) -> list[str]:
+        base = project_root / folder
+        return sorted(p.relative_to(project_root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    return Source(read, files_under)
+
+
+def working_source(git: Git, project_root: Path, prefix: str) -> Source:
+    """The project folder on disk (what a deploy from here would upload), ignored files left out."""
+
+    def files_under(folder: str) -> list[str]:
+        return [f.removeprefix(prefix) for f in git.working_files([prefix + folder])]
+
+    return Source(disk_source(project_root).read, files_under)
+
+
+def commit_source(git: Git, commit: str, prefix: str) -> Source:
+    """The project folder as it was at `commit`: one tree listing, blobs read when asked for."""
+    entries = {e.path.removeprefix(prefix): e for e in git.ls_tree(commit, [prefix.rstrip("/")] if prefix else [])
+               if e.kind == "blob" and e.path.startswith(prefix)}
+
+    def read(path: str) -> bytes | None:
+        entry = entries.get(path)
+        return None if entry is None else git.blob(entry.object_id)
+
+    def files_under(folder: str) -> list[str]:
+        return sorted(p for p in entries if p.startswith(folder.rstrip("/") + "/"))
+
+    return Source(read, files_under)
+
+
+def inputs_hash(files_hash: str, inputs: FunctionInputs) -> str:
+    """The ledger's content hash: the uploaded files' hash and the function's deploy settings."""
+    return hashlib.sha256(f"{files_hash}\n{inputs.settings_text}".encode()).hexdigest()
+
+
+def working_inputs(git: Git, project_root: Path, prefix: str, name: str) -> tuple[FunctionInputs, str]:
+    """The function's inputs in the working folder, and their content hash."""
+    inputs = resolve(name, working_source(git, project_root, prefix))
+    paths = [prefix + f for f in inputs.files]
+    return inputs, inputs_hash(git.working_hash(paths) if paths else "", inputs)
+
+
+def commit_inputs(git: Git, commit: str, prefix: str, name: str) -> tuple[FunctionInputs, str]:
+    """The function's inputs at `commit`, and their content hash (equal to the working one when
+    the files and settings are the same)."""
+    inputs = resolve(name, commit_source(git, commit, prefix))
+    paths = [prefix + f for f in inputs.files]
+    return inputs, inputs_hash(git.tree_hash(commit, paths) if paths else "", inputs)
