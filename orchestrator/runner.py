@@ -29,6 +29,7 @@ class StepRecord:
     status: str
     summary: str = ""
     duration_s: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. every function's result (--output json)
 
 
 @dataclass
@@ -141,7 +142,8 @@ class Runner:
 
     def _record(self, report: RunReport, env: str, spec: StepSpec, status: str, summary: str,
                 elapsed: float, details: dict[str, Any] | None = None) -> None:
-        report.steps.append(StepRecord(env, spec.index, spec.kind, spec.label, status, summary, round(elapsed, 3)))
+        report.steps.append(StepRecord(env, spec.index, spec.kind, spec.label, status, summary, round(elapsed, 3),
+                                       details or {}))
         self.journal.write("step_end", env=env, index=spec.index, kind=spec.kind, status=status,
                            summary=summary, duration_s=round(elapsed, 3), details=details or {})
 

@@ -76,10 +76,10 @@ class FunctionsStep:
                                  + NO_TERMINAL.format(action="continue through pauses"))
         state = _Rollout(config, ctx)
         for name in config.names:
-            outcome = state.one(name)
+            outcome = state.one_or_continue(name)
             if outcome is not None:
                 return outcome
-        return StepOutcome("ok", f"{len(config.names)} function(s) deployed", {"functions": state.done})
+        return state.outcome()
 
 
 class _Rollout:
@@ -92,6 +92,28 @@ class _Rollout:
         self.dirty = ctx.git.dirty_paths()  # one `git status` per step, not one per function
         # Read once up front: each function is deployed once per step, by us.
         self.good, self.live = self.ledger.last_ok_all(), live_versions(ctx)
+
+    def one_or_continue(self, name: str) -> StepOutcome | None:
+        """`one()`; with `on_failure: continue` a failed deploy is recorded and the next goes on."""
+        try:
+            return self.one(name)
+        except StepFailed as exc:
+            if self.config.on_failure != "continue":
+                raise
+            self.ctx.ui.error(str(exc))
+            self.done.append({"function": name, "version": None, "checks": "deploy failed", "reasons": [str(exc)],
+                              "failed": True})
+            return None
+
+    def outcome(self) -> StepOutcome:
+        """Every function's result; `failed` when any failed (only `on_failure: continue` gets here)."""
+        failed = [str(d["function"]) for d in self.done if d.get("failed")]
+        rows = [(str(d["function"]), str(d["version"] or "-"), str(d["checks"]), _reasons(d)) for d in self.done]
+        self.ctx.ui.table("Functions", ["function", "version", "checks", "reasons"], rows)
+        if failed:
+            return StepOutcome("failed", f"{len(failed)} of {len(self.done)} function(s) failed: {', '.join(failed)}",
+                               {"functions": self.done})
+        return StepOutcome("ok", f"{len(self.done)} function(s) deployed", {"functions": self.done})
 
     def one(self, name: str) -> StepOutcome | None:
         ctx = self.ctx
@@ -113,7 +135,7 @@ class _Rollout:
             if entry is not None:
                 self.ledger.set_outcome(entry, outcome)
         self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
-                          "reasons": result.reasons})
+                          "reasons": result.reasons, "failed": failed})
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
                           checks=result.status, reasons=result.reasons, decision=decision)
         return self._act(name, decision, good, result)
@@ -177,6 +199,11 @@ class _Rollout:
         remaining = self.config.names[self.config.names.index(name) + 1:]
         return StepOutcome("rolled_back", f"{name} rolled back to {good.git_commit[:12]}; not deployed: "
                            f"{', '.join(remaining) or 'none'}", {"functions": self.done, "rolled_back": name})
+
+
+def _reasons(result: dict[str, object]) -> str:
+    reasons = result.get("reasons")
+    return "; ".join(map(str, reasons))[:120] if isinstance(reasons, list) else ""
 
 
 def _inputs(ctx: StepContext, name: str) -> tuple[FunctionInputs, str]:

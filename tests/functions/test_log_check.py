@@ -4,6 +4,7 @@ environment."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -152,3 +153,23 @@ def test_an_incomplete_upload_is_a_failed_deploy_even_without_checks(project: Pr
     assert [(r["function_name"], r["outcome"]) for r in project.ledger()][2:] == [
         (alpha, "rolled_back"), (alpha, "ok")]
     assert len(project.sim.function_versions(beta)) == 1
+
+
+def test_continue_moves_on_and_the_run_fails_with_every_result(project: Project) -> None:
+    """on_failure: continue: a failed deploy and a failed check both move on; the run exits 1 and
+    the JSON report lists every function's result."""
+    alpha, beta, gamma = project.names
+    project.playbook(on_failure="continue")
+    project.commit("A")
+    assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
+    project.write(beta, QUIETLY_BROKEN)
+    project.commit("B: beta logs errors")
+    with project.faults(("POST", "/v1/projects/*/functions/deploy", 1, 400)):  # alpha's deploy is refused
+        code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env, "--output", "json")
+    assert code == 1, out
+    report = json.loads(out[out.index('{\n  "run_id"'):])
+    [step] = [s for s in report["steps"] if s["kind"] == "functions"]
+    results = {r["function"]: (r["checks"], r["failed"]) for r in step["details"]["functions"]}
+    assert results == {alpha: ("deploy failed", True), beta: ("fail", True), gamma: ("pass", False)}
+    assert step["status"] == "failed" and "2 of 3 function(s) failed" in step["summary"]
+    assert len(project.sim.function_versions(gamma)) == 2  # deployed after both failures
