@@ -29,10 +29,13 @@ EnvFile = Annotated[Path | None, typer.Option("--env-file", help="Read ${VAR} va
 Output = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
 PlaybookDir = Annotated[Path | None, typer.Option("--playbook-dir", help="Where to look for PLAYBOOK.")]
 PlaybookArg = Annotated[str, typer.Argument(help="Playbook file (or its name under playbooks/).")]
+AllowRolledBack = Annotated[bool, typer.Option(
+    "--allow-rolled-back", help="Deploy a function even if these exact inputs were rolled back before.")]
 
 
 def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | None, output: str,
-              playbook_dir: Path | None, approve: bool = False, **kwargs: object) -> None:
+              playbook_dir: Path | None, approve: bool = False, allow_rolled_back: bool = False,
+              **kwargs: object) -> None:
     import importlib
 
     from orchestrator.commands.common import Common, session
@@ -42,7 +45,8 @@ def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | No
     if output not in {"text", "json"}:
         Console().error(f"--output {output!r}: use text or json")
         raise typer.Exit(2)
-    common = Common(yes, non_interactive, env_file, output, playbook_dir, approve)  # type: ignore[arg-type]
+    common = Common(yes, non_interactive, env_file, output, playbook_dir, approve,  # type: ignore[arg-type]
+                    allow_rolled_back)
 
     def call() -> int:
         s: Session = session(common)
@@ -75,20 +79,23 @@ def run(playbook: PlaybookArg,
         env: Annotated[list[str], typer.Option("--env", "-e", help="Environment; repeat for a staged rollout.")],
         approve: Annotated[bool, typer.Option("--approve", help="Approve environments with "
                                                                 "requires_approval.")] = False,
+        allow_rolled_back: AllowRolledBack = False,
         yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
         output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Run the steps against each environment in turn; stop at the first failure."""
-    _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, playbook=playbook, envs=env)
+    _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back,
+              playbook=playbook, envs=env)
 
 
 @app.command()
 def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `run`.")],
            project_dir: Annotated[Path | None, typer.Option("--project-dir")] = None,
            approve: Annotated[bool, typer.Option("--approve")] = False,
+           allow_rolled_back: AllowRolledBack = False,
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Continue a failed or interrupted run from the step that did not finish."""
-    _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve,
+    _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back,
               run_id=run_id, project_dir=project_dir)
 
 

@@ -30,6 +30,7 @@ class RunOptions:
     interactive: bool = True
     output: Literal["text", "json"] = "text"
     approve: bool = False
+    allow_rolled_back: bool = False  # deploy inputs identical to a rolled-back deploy anyway
 
 
 @dataclass

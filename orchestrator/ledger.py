@@ -37,10 +37,15 @@ create table if not exists supabase_orchestrator.deploy_ledger (
 alter table supabase_orchestrator.deploy_ledger drop constraint if exists deploy_ledger_outcome_check;
 alter table supabase_orchestrator.deploy_ledger add constraint deploy_ledger_outcome_check
   check (outcome in ('live', 'ok', 'failed', 'rolled_back'));
+-- why an outcome was set (the reason a deploy was rolled back)
+alter table supabase_orchestrator.deploy_ledger add column if not exists note text;
 """
+BAD = ("rolled_back", "failed")
 OUTCOMES = ("live", "ok", "failed", "rolled_back")
 COLUMNS = ("id, environment, function_name, action, git_commit, content_hash, platform_version, dirty, "
-           "outcome, deployed_at::text as deployed_at, deployed_by, run_id")
+           "outcome, deployed_at::text as deployed_at, deployed_by, run_id, "
+           # read through the row's JSON: a ledger written before `note` existed has no such column
+           "to_jsonb(deploy_ledger) ->> 'note' as note")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class Entry:
     deployed_at: str
     deployed_by: str
     run_id: str | None
+    note: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Entry:
@@ -96,11 +102,22 @@ class Ledger:
                           f"values ({values}) returning id")
         return int(rows[0]["id"]) if rows and rows[0].get("id") is not None else None
 
-    def set_outcome(self, entry_id: int, outcome: str) -> None:
-        """The checks of a recorded deploy finished: ok, failed or rolled_back."""
+    def set_outcome(self, entry_id: int, outcome: str, note: str | None = None) -> None:
+        """The checks of a recorded deploy finished (ok, failed, rolled_back), or it was rolled back."""
         assert outcome in OUTCOMES, outcome
-        self.query(f"update supabase_orchestrator.deploy_ledger set outcome = {lit(outcome)} "
+        self.query(f"update supabase_orchestrator.deploy_ledger set outcome = {lit(outcome)}, "
+                   f"note = coalesce({lit(note)}, note) "
                    f"where id = {int(entry_id)} and environment = {lit(self.environment)}")
+
+    def rolled_back(self) -> dict[tuple[str, str], Entry]:
+        """(function, content hash) -> the newest deploy of those inputs that was rolled back."""
+        if not self._exists():
+            return {}
+        rows = self.query(f"select distinct on (function_name, content_hash) {COLUMNS} "
+                          "from supabase_orchestrator.deploy_ledger "
+                          f"where environment = {lit(self.environment)} and outcome = 'rolled_back' "
+                          "order by function_name, content_hash, id desc")
+        return {(e.function_name, e.content_hash): e for e in map(Entry.from_row, rows)}
 
     def entries(self, function: str | None = None, limit: int = 200) -> list[Entry]:
         if not self._exists():
@@ -118,8 +135,9 @@ class Ledger:
         if not history:
             return None
         current = history[0]
+        bad = {e.content_hash for e in history if e.outcome in BAD}  # never back to inputs that failed
         return next((e for e in history[1:] if e.outcome == "ok" and not e.dirty
-                     and e.content_hash != current.content_hash), None)
+                     and e.content_hash != current.content_hash and e.content_hash not in bad), None)
 
     def last_ok(self, function: str) -> Entry | None:
         return next((e for e in self.entries(function) if e.outcome == "ok" and not e.dirty), None)

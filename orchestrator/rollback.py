@@ -69,6 +69,7 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
         ctx.journal.write("deployed", env=ctx.env_name, function=name, version=deployed.info.version, commit=sha,
                           action="rollback")
         ledger = ledger_for(ctx)
+        _mark_replaced(ledger, name, content_hash, reason or f"rolled back to {sha[:12]} by {git.user()}")
         entry = ledger.record(function=name, action="rollback", commit=sha, content_hash=content_hash,
                               version=deployed.info.version, outcome="live", user=git.user(),
                               run_id=ctx.journal.run_id)
@@ -82,6 +83,14 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
         raise StepFailed(f"{name} rolled back to {sha[:12]} but still fails its checks: {'; '.join(result.reasons)}")
     ctx.ui.ok(f"{name} rolled back to {sha[:12]} (platform version {deployed.info.version})")
     return RollbackResult(sha, deployed.info.version, result)
+
+
+def _mark_replaced(ledger: Ledger, name: str, content_hash: str, why: str) -> None:
+    """The deploy this rollback replaces is bad from now on: `last-good` skips it and a run will not
+    quietly redeploy the same inputs (the functions step marks its own deploy before calling us)."""
+    current = ledger.entries(name, limit=1)
+    if current and current[0].outcome in ("ok", "live") and current[0].content_hash != content_hash:
+        ledger.set_outcome(current[0].id, "rolled_back", why)
 
 
 def _differs(ctx: StepContext, current: list[Entry], sha: str, paths: list[str]) -> str:

@@ -27,6 +27,7 @@ class Common:
     output: Literal["text", "json"] = "text"
     playbook_dir: Path | None = None
     approve: bool = False
+    allow_rolled_back: bool = False
 
     @property
     def interactive(self) -> bool:
@@ -34,7 +35,8 @@ class Common:
         return not self.non_interactive and sys.stdin.isatty() and os.environ.get("CI", "") != "true"
 
     def run_options(self) -> RunOptions:
-        return RunOptions(yes=self.yes, interactive=self.interactive, output=self.output, approve=self.approve)
+        return RunOptions(yes=self.yes, interactive=self.interactive, output=self.output, approve=self.approve,
+                          allow_rolled_back=self.allow_rolled_back)
 
 
 @dataclass

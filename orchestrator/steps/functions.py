@@ -92,6 +92,7 @@ class _Rollout:
         self.dirty = ctx.git.dirty_paths()  # one `git status` per step, not one per function
         # Read once up front: each function is deployed once per step, by us.
         self.good, self.live = self.ledger.last_ok_all(), live_versions(ctx)
+        self.rolled_back = self.ledger.rolled_back()
 
     def one_or_continue(self, name: str) -> StepOutcome | None:
         """`one()`; with `on_failure: continue` a failed deploy is recorded and the next goes on."""
@@ -119,6 +120,7 @@ class _Rollout:
         ctx = self.ctx
         good = self.good.get(name)
         inputs, content_hash = _inputs(ctx, name)
+        self._refuse_rolled_back(name, content_hash)
         rel_paths = ctx.repo_paths(list(inputs.files))
         deployed = deploy_one(ctx, name, known=self.live)
         entry = self._record_live(name, deployed.info.version, content_hash, _touches(self.dirty, rel_paths))
@@ -133,12 +135,23 @@ class _Rollout:
         finally:
             outcome = "rolled_back" if decision == "r" else ("failed" if failed else "ok")
             if entry is not None:
-                self.ledger.set_outcome(entry, outcome)
+                why = "; ".join(result.reasons) or ("chosen at the pause" if decision == "r" else None)
+                self.ledger.set_outcome(entry, outcome, why if outcome != "ok" else None)
         self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
                           "reasons": result.reasons, "failed": failed})
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
                           checks=result.status, reasons=result.reasons, decision=decision)
         return self._act(name, decision, good, result)
+
+    def _refuse_rolled_back(self, name: str, content_hash: str) -> None:
+        """Rollbacks stick: the same inputs are not deployed again without saying so."""
+        bad = self.rolled_back.get((name, content_hash))
+        if bad is None or self.ctx.options.allow_rolled_back:
+            return
+        raise StepFailed(f"{name}: these exact inputs (commit {bad.git_commit[:12]}) were rolled back in "
+                         f"{self.ctx.env_name} on {bad.deployed_at[:19]} (deployed by {bad.deployed_by}; "
+                         f"{bad.note or 'no reason recorded'}); not deployed. Fix forward, or pass "
+                         "--allow-rolled-back to deploy them anyway")
 
     def _record_live(self, name: str, version: int, content_hash: str, dirty: bool) -> int | None:
         """Journal and ledger the new live version before anything else can fail (checks come after)."""

@@ -85,3 +85,31 @@ def test_rollback_when_the_live_commit_is_not_in_this_clone(project: Project) ->
     assert code == 0, out
     assert "is not in this clone" in " ".join(out.split())
     assert project.live_files(alpha) == project.files_at(commit_a, alpha)
+
+
+def test_rollbacks_stick(project: Project) -> None:
+    """The rolled-back deploy is marked bad: last-good never returns to it, and a routine run
+    refuses to redeploy the same inputs unless told to."""
+    alpha, beta, gamma = project.names
+    commit_a = project.commit("A")
+    assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
+    project.write(beta, CHANGED)
+    commit_b = project.commit("B")
+    assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
+
+    code, out = project.invoke("rollback", beta, "--env", project.env, "--to", "last-good", "--yes")
+    assert code == 0 and project.live_files(beta) == project.files_at(commit_a, beta), out
+    marked = [r for r in project.ledger() if r["function_name"] == beta and r["git_commit"] == commit_b]
+    assert [r["outcome"] for r in marked] == ["rolled_back"]
+    versions = len(project.sim.function_versions(beta))
+    code, out = project.invoke("rollback", beta, "--env", project.env, "--to", "last-good", "--yes")
+    assert code == 2 and "no earlier good deploy" in out, out  # not back to B
+    assert len(project.sim.function_versions(beta)) == versions
+
+    code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
+    flat = " ".join(out.split())
+    assert code == 1 and "were rolled back" in flat and "--allow-rolled-back" in flat and "Test Engineer" in flat
+    assert len(project.sim.function_versions(beta)) == versions and len(project.sim.function_versions(gamma)) == 2
+    code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env, "--allow-rolled-back")
+    assert code == 0, out
+    assert project.live_files(beta) == project.files_at(commit_b, beta)
