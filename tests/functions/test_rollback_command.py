@@ -90,7 +90,7 @@ def test_rollback_when_the_live_commit_is_not_in_this_clone(project: Project) ->
 def test_rollbacks_stick(project: Project) -> None:
     """The rolled-back deploy is marked bad: last-good never returns to it, and a routine run
     refuses to redeploy the same inputs unless told to."""
-    alpha, beta, gamma = project.names
+    _, beta, gamma = project.names
     commit_a = project.commit("A")
     assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
     project.write(beta, CHANGED)
