@@ -137,8 +137,11 @@ class _Rollout:
             if entry is not None:
                 why = "; ".join(result.reasons) or ("chosen at the pause" if decision == "r" else None)
                 self.ledger.set_outcome(entry, outcome, why if outcome != "ok" else None)
+        # A human who chose "continue" at the pause accepted the failure; a policy did not.
+        accepted = failed and decision in {"c", "s"} and self.ctx.prompter.interactive and not self.ctx.options.yes
         self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
-                          "reasons": result.reasons, "failed": failed})
+                          "reasons": result.reasons, "failed": failed and not accepted,
+                          **({"accepted_by_human": True} if accepted else {})})
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
                           checks=result.status, reasons=result.reasons, decision=decision)
         return self._act(name, decision, good, result)
