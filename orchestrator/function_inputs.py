@@ -74,12 +74,11 @@ def resolve(name: str, source: Source) -> FunctionInputs:
     config = _config(source.read(CONFIG))
     settings = {k: v for k, v in config.get("functions", {}).get(name, {}).items() if k in SETTINGS}
     entry = _entrypoint(name, settings, source.read)
-    import_map, aliases = _import_map(name, settings, source.read)
-    files, missing = _graph([entry, *_map_targets(aliases, source.files_under)], aliases, source.read)
-    extra = [import_map] if import_map else []
+    maps, aliases = _import_map(name, settings, source.read)
+    files, missing = _graph([entry, *maps, *_map_targets(aliases, source.files_under)], aliases, source.read)
     static = _static_files(settings.get("static_files", []), source.files_under)
     project_id = str(config.get("project_id", ""))
-    return FunctionInputs(name, tuple(sorted({*files, *extra, *static})), settings, tuple(sorted(missing)), project_id)
+    return FunctionInputs(name, tuple(sorted({*files, *static})), settings, tuple(sorted(missing)), project_id)
 
 
 def _config(data: bytes | None) -> dict[str, Any]:
@@ -103,27 +102,44 @@ def _entrypoint(name: str, settings: dict[str, Any], read: Read) -> str:
     return next((f"{folder}/{e}" for e in ENTRYPOINTS if read(f"{folder}/{e}") is not None), f"{folder}/index.ts")
 
 
-def _import_map(name: str, settings: dict[str, Any], read: Read) -> tuple[str | None, list[tuple[str, str]]]:
-    """The map the CLI sends (config's import_map, the function's deno.json(c)/import_map.json, the
-    shared one in supabase/functions) and its aliases, targets resolved to project paths."""
+def _import_map(name: str, settings: dict[str, Any], read: Read) -> tuple[list[str], list[tuple[str, str]]]:
+    """The map files the CLI sends (config's import_map, the function's deno.json(c)/import_map.json,
+    the shared one in supabase/functions) and the aliases, targets resolved to project paths.
+
+    A deno.json(c) with no `imports`/`scopes` but an `importMap` names the real map, relative to
+    itself; the CLI uploads both and resolves through the named one (supabase/cli
+    pkg/function/deno.go; seen in a public project with 87 functions doing this)."""
     named = [_from_supabase(settings["import_map"])] if isinstance(settings.get("import_map"), str) else []
     candidates = named + [f"{FUNCTIONS}/{name}/{m}" for m in MAP_NAMES] + [SHARED_MAP]
     for path in candidates:
-        data = read(path)
-        if data is not None:
-            return path, _aliases(path, data)
-    return None, []
+        parsed = _json(read(path))
+        if parsed is None:
+            continue
+        pointer = parsed.get("importMap")
+        if not parsed.get("imports") and not parsed.get("scopes") and isinstance(pointer, str) and pointer:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), pointer))
+            return [path, target], _aliases(target, _json(read(target)) or {})
+        return [path], _aliases(path, parsed)
+    return [], []
 
 
-def _aliases(path: str, data: bytes) -> list[tuple[str, str]]:
+def _json(data: bytes | None) -> dict[str, Any] | None:
+    """A JSON or JSONC object; {} when the file exists but is not one; None when it is absent."""
+    if data is None:
+        return None
     try:
         parsed = json.loads(strip_jsonc(data.decode(errors="replace")))
     except ValueError:
-        return []
-    imports = parsed.get("imports") if isinstance(parsed, dict) else None
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _aliases(path: str, parsed: dict[str, Any]) -> list[tuple[str, str]]:
+    imports = parsed.get("imports")
     base = posixpath.dirname(path)
     found = [(k, v if _REMOTE.match(v) else posixpath.normpath(posixpath.join(base, v)) + ("/" if v.endswith("/") else ""))
-             for k, v in (imports or {}).items() if isinstance(k, str) and isinstance(v, str)]
+             for k, v in (imports if isinstance(imports, dict) else {}).items()
+             if isinstance(k, str) and isinstance(v, str)]
     return sorted(found, key=lambda kv: -len(kv[0]))  # the longest matching prefix wins, as in Deno
 
 

@@ -108,3 +108,17 @@ def test_settings_are_part_of_the_identity() -> None:
 def test_no_entrypoint_means_no_files() -> None:
     found = _inputs({"supabase/functions/_shared/a.ts": ""}, name="_shared")
     assert found.files == () and found.missing == ("supabase/functions/_shared/index.ts",)
+
+
+def test_a_deno_json_that_names_its_import_map() -> None:
+    """`{"importMap": "../import_map.json"}` in each function's deno.json (a public project with 87
+    functions does this): the CLI uploads both files and resolves through the named map."""
+    found = _inputs({
+        "supabase/functions/api/deno.json": '{"importMap": "../import_map.json"}',
+        "supabase/functions/import_map.json": '{"imports": {"@lib/": "./_lib/", "zod": "npm:zod"}}',
+        "supabase/functions/api/index.ts": 'import "@lib/a.ts";\n',
+        "supabase/functions/_lib/a.ts": "",
+    })
+    assert found.files == ("supabase/functions/_lib/a.ts", "supabase/functions/api/deno.json",
+                           "supabase/functions/api/index.ts", "supabase/functions/import_map.json")
+    assert found.missing == ()
