@@ -33,10 +33,17 @@ create table if not exists supabase_orchestrator.deploy_ledger (
   run_id text
 );
 -- 'live': the version went live and its checks have not finished (or never will: the run died).
--- Ledgers made by earlier versions have a narrower check: replace it.
-alter table supabase_orchestrator.deploy_ledger drop constraint if exists deploy_ledger_outcome_check;
-alter table supabase_orchestrator.deploy_ledger add constraint deploy_ledger_outcome_check
-  check (outcome in ('live', 'ok', 'failed', 'rolled_back'));
+-- Ledgers made by earlier versions have a narrower check: replace it, once (adding a check scans
+-- the table under an exclusive lock, which no run should pay again).
+do $$ begin
+  if not exists (select 1 from pg_constraint where conname = 'deploy_ledger_outcome_check'
+                 and conrelid = 'supabase_orchestrator.deploy_ledger'::regclass
+                 and pg_get_constraintdef(oid) like '%live%') then
+    alter table supabase_orchestrator.deploy_ledger drop constraint if exists deploy_ledger_outcome_check;
+    alter table supabase_orchestrator.deploy_ledger add constraint deploy_ledger_outcome_check
+      check (outcome in ('live', 'ok', 'failed', 'rolled_back'));
+  end if;
+end $$;
 -- why an outcome was set (the reason a deploy was rolled back)
 alter table supabase_orchestrator.deploy_ledger add column if not exists note text;
 """
@@ -84,7 +91,8 @@ def lit(value: Any) -> str:
 class Ledger:
     query: Query
     environment: str
-    _ready: bool = False  # the table is known to exist: skip the DDL and the existence check
+    _ready: bool = False  # this process ran the DDL (creates or upgrades the table): skip it from now on
+    _present: bool = False  # the table is known to exist: skip the existence check
 
     def ensure(self) -> None:
         if not self._ready:
@@ -152,8 +160,9 @@ class Ledger:
         return {e.function_name: e for e in map(Entry.from_row, rows)}
 
     def _exists(self) -> bool:
-        """Reading must not create the schema (plan and history change nothing)."""
-        if not self._ready:
+        """Reading must not create the schema (plan and history change nothing). That the table
+        exists says nothing of its version: the first write still runs the DDL, which upgrades it."""
+        if not (self._ready or self._present):
             found = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present")
-            self._ready = bool(found and found[0].get("present"))
-        return self._ready
+            self._present = bool(found and found[0].get("present"))
+        return self._ready or self._present

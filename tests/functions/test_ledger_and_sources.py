@@ -90,3 +90,24 @@ def test_dirty_detection_matches_folders_not_prefixes() -> None:
     assert _touches(["supabase/functions/_shared/respond.ts"], paths)
     assert not _touches(["supabase/functions/create-task-v2/index.ts"], paths)
     assert not _touches(["README.md"], paths)
+
+
+def test_a_ledger_from_the_previous_version_is_upgraded_once(fresh_db: str) -> None:
+    """Its outcome check lacked 'live' and it had no note column; reads work before the upgrade."""
+    def run(sql: str) -> list[dict[str, object]]:
+        return database.query(fresh_db, sql, redactor=Redactor(), read_only=False)
+
+    run("create schema supabase_orchestrator; create table supabase_orchestrator.deploy_ledger ("
+        "id bigserial primary key, environment text not null, function_name text not null, action text not null,"
+        " git_commit text not null, content_hash text not null, platform_version integer,"
+        " dirty boolean not null default false,"
+        " outcome text not null check (outcome in ('ok', 'failed', 'rolled_back')),"
+        " deployed_at timestamptz not null default now(), deployed_by text not null, run_id text);"
+        "insert into supabase_orchestrator.deploy_ledger (environment, function_name, action, git_commit,"
+        " content_hash, outcome, deployed_by) values ('staging', 'f', 'deploy', 'c0', 'h0', 'ok', 'me')")
+    old = Ledger(run, "staging")
+    assert [(e.git_commit, e.note) for e in old.entries()] == [("c0", None)]
+    _add(old, "c1", "h1", "live")
+    oid = run("select oid from pg_constraint where conname = 'deploy_ledger_outcome_check'")[0]["oid"]
+    Ledger(run, "staging").ensure()  # a later run: the constraint is left alone
+    assert run("select oid from pg_constraint where conname = 'deploy_ledger_outcome_check'")[0]["oid"] == oid
