@@ -31,11 +31,13 @@ PlaybookDir = Annotated[Path | None, typer.Option("--playbook-dir", help="Where 
 PlaybookArg = Annotated[str, typer.Argument(help="Playbook file (or its name under playbooks/).")]
 AllowRolledBack = Annotated[bool, typer.Option(
     "--allow-rolled-back", help="Deploy a function even if these exact inputs were rolled back before.")]
+Redeploy = Annotated[bool, typer.Option(
+    "--redeploy", help="Deploy functions whose inputs equal the live deploy's too (default: skip them).")]
 
 
 def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | None, output: str,
               playbook_dir: Path | None, approve: bool = False, allow_rolled_back: bool = False,
-              **kwargs: object) -> None:
+              redeploy: bool = False, **kwargs: object) -> None:
     import importlib
 
     from orchestrator.commands.common import Common, session
@@ -46,7 +48,7 @@ def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | No
         Console().error(f"--output {output!r}: use text or json")
         raise typer.Exit(2)
     common = Common(yes, non_interactive, env_file, output, playbook_dir, approve,  # type: ignore[arg-type]
-                    allow_rolled_back)
+                    allow_rolled_back, redeploy)
 
     def call() -> int:
         s: Session = session(common)
@@ -79,11 +81,11 @@ def run(playbook: PlaybookArg,
         env: Annotated[list[str], typer.Option("--env", "-e", help="Environment; repeat for a staged rollout.")],
         approve: Annotated[bool, typer.Option("--approve", help="Approve environments with "
                                                                 "requires_approval.")] = False,
-        allow_rolled_back: AllowRolledBack = False,
+        allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
         yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
         output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Run the steps against each environment in turn; stop at the first failure."""
-    _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back,
+    _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
               playbook=playbook, envs=env)
 
 
@@ -91,11 +93,11 @@ def run(playbook: PlaybookArg,
 def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `run`.")],
            project_dir: Annotated[Path | None, typer.Option("--project-dir")] = None,
            approve: Annotated[bool, typer.Option("--approve")] = False,
-           allow_rolled_back: AllowRolledBack = False,
+           allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Continue a failed or interrupted run from the step that did not finish."""
-    _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back,
+    _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
               run_id=run_id, project_dir=project_dir)
 
 

@@ -31,6 +31,7 @@ class RunOptions:
     output: Literal["text", "json"] = "text"
     approve: bool = False
     allow_rolled_back: bool = False  # deploy inputs identical to a rolled-back deploy anyway
+    redeploy: bool = False  # deploy functions whose inputs equal the live deploy's too
 
 
 @dataclass

@@ -117,6 +117,14 @@ class Ledger:
                    f"note = coalesce({lit(note)}, note) "
                    f"where id = {int(entry_id)} and environment = {lit(self.environment)}")
 
+    def latest_all(self) -> dict[str, Entry]:
+        """The newest entry of every function (what the ledger believes is live)."""
+        if not self._exists():
+            return {}
+        rows = self.query(f"select distinct on (function_name) {COLUMNS} from supabase_orchestrator.deploy_ledger "
+                          f"where environment = {lit(self.environment)} order by function_name, id desc")
+        return {e.function_name: e for e in map(Entry.from_row, rows)}
+
     def rolled_back(self) -> dict[tuple[str, str], Entry]:
         """(function, content hash) -> the newest deploy of those inputs that was rolled back."""
         if not self._exists():

@@ -28,6 +28,7 @@ class Common:
     playbook_dir: Path | None = None
     approve: bool = False
     allow_rolled_back: bool = False
+    redeploy: bool = False
 
     @property
     def interactive(self) -> bool:
@@ -36,7 +37,7 @@ class Common:
 
     def run_options(self) -> RunOptions:
         return RunOptions(yes=self.yes, interactive=self.interactive, output=self.output, approve=self.approve,
-                          allow_rolled_back=self.allow_rolled_back)
+                          allow_rolled_back=self.allow_rolled_back, redeploy=self.redeploy)
 
 
 @dataclass

@@ -92,7 +92,7 @@ class _Rollout:
         self.dirty = ctx.git.dirty_paths()  # one `git status` per step, not one per function
         # Read once up front: each function is deployed once per step, by us.
         self.good, self.live = self.ledger.last_ok_all(), live_versions(ctx)
-        self.rolled_back = self.ledger.rolled_back()
+        self.rolled_back, self.latest = self.ledger.rolled_back(), self.ledger.latest_all()
 
     def one_or_continue(self, name: str) -> StepOutcome | None:
         """`one()`; with `on_failure: continue` a failed deploy is recorded and the next goes on."""
@@ -120,6 +120,8 @@ class _Rollout:
         ctx = self.ctx
         good = self.good.get(name)
         inputs, content_hash = _inputs(ctx, name)
+        if self._unchanged(name, content_hash):
+            return None
         self._refuse_rolled_back(name, content_hash)
         rel_paths = ctx.repo_paths(list(inputs.files))
         deployed = deploy_one(ctx, name, known=self.live)
@@ -145,6 +147,20 @@ class _Rollout:
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
                           checks=result.status, reasons=result.reasons, decision=decision)
         return self._act(name, decision, good, result)
+
+    def _unchanged(self, name: str, content_hash: str) -> bool:
+        """The live version is the ledger's newest good deploy of these very inputs: nothing to do."""
+        last = self.latest.get(name)
+        if (self.ctx.options.redeploy or last is None or last.outcome != "ok" or last.dirty
+                or last.content_hash != content_hash or last.platform_version != self.live.get(name)):
+            return False
+        self.ctx.ui.ok(f"{name}: unchanged since version {last.platform_version} ({last.git_commit[:12]}); "
+                       "skipped (--redeploy deploys it anyway)")
+        self.done.append({"function": name, "version": last.platform_version, "checks": "unchanged",
+                          "reasons": [], "failed": False})
+        self.ctx.journal.write("function", env=self.ctx.env_name, function=name, version=last.platform_version,
+                               checks="unchanged", reasons=[], decision="skip")
+        return True
 
     def _refuse_rolled_back(self, name: str, content_hash: str) -> None:
         """Rollbacks stick: the same inputs are not deployed again without saying so."""

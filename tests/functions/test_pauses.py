@@ -37,8 +37,7 @@ def test_roll_back_at_the_pause_after_showing_the_logs(project: Project) -> None
     project.playbook(names=[alpha, beta], pause="each")
     project.commit("B")
     term = _pty_run(project)
-    term.expect(f"{alpha} deployed; checks pass. Next?")
-    term.send("c")
+    term.expect(f"{alpha}: unchanged since version 1")  # skipped: no deploy, no pause
     term.expect(f"{beta} FAILED its checks. Next?")
     term.send("l")
     assert "is broken" in term.expect("Next?")  # the log lines, then the question again
@@ -48,7 +47,7 @@ def test_roll_back_at_the_pause_after_showing_the_logs(project: Project) -> None
     assert f"rolled back to {commit_a[:12]}" in text
     assert project.live_files(beta) == project.files_at(commit_a, beta)
     decisions = [e["decision"] for e in project.journal() if e["event"] == "function"]
-    assert decisions == ["c", "r"]
+    assert decisions == ["skip", "r"]
 
 
 def test_abort_at_the_first_pause_stops_with_exit_4(project: Project) -> None:
