@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from orchestrator.redact import redact_known
+
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
 
@@ -24,7 +26,7 @@ WIDTH_OFF_TERMINAL = 160  # rich would assume 80 columns in CI logs and pipes, a
 class Console:
     """Human output. `json_mode` moves progress to stderr so stdout holds one JSON document."""
 
-    def __init__(self, *, json_mode: bool = False, redact: Styler = lambda s: s,
+    def __init__(self, *, json_mode: bool = False, redact: Styler = redact_known,
                  stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
         self.json_mode = json_mode
         self.redact = redact

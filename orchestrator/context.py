@@ -94,7 +94,7 @@ class StepContext:
             raise InputError(f"environment {self.env_name}: {self.token_source} is not set; "
                              "create a token at https://supabase.com/dashboard/account/tokens")
         self.redactor.add(self.token)
-        return ManagementApi(self.token, self.api_url, token_source=self.token_source)
+        return ManagementApi(self.token, self.api_url, token_source=self.token_source, redactor=self.redactor)
 
     @cached_property
     def git(self) -> Git:

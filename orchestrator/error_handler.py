@@ -13,7 +13,9 @@ from pathlib import Path
 
 from orchestrator import __version__
 from orchestrator.console import Console
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import InputError, OrchestratorError
+from orchestrator.files import private_dir, write_private
+from orchestrator.redact import redact_known
 
 CRASH_LOG = Path.home() / ".cache" / "supabase-orchestrator" / "crash.log"
 
@@ -29,13 +31,19 @@ def guarded(ui: Console, action: Callable[[], int]) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, exit 3
         log = _write_crash_log(ui)
-        ui.error(f"internal error: {type(exc).__name__}: {exc}. Details: {log}. Please report it.")
+        ui.error(redact_known(f"internal error: {type(exc).__name__}: {exc}. Details: {log}. Please report it."))
         return 3
 
 
 def _write_crash_log(ui: Console) -> Path:
-    CRASH_LOG.parent.mkdir(parents=True, exist_ok=True)
+    """The traceback, redacted twice over: the run's secrets and every secret this process saw
+    (the traceback's messages may carry a key read a moment before the crash). Mode 0600."""
     text = (f"orchestrator {__version__}\npython {sys.version}\nplatform {platform.platform()}\n"
             f"argv {sys.argv}\n\n{traceback.format_exc()}")
-    CRASH_LOG.write_text(ui.redact(text))
+    text = redact_known(ui.redact(text))
+    try:
+        private_dir(CRASH_LOG.parent)
+        write_private(CRASH_LOG, text)
+    except InputError:
+        return Path("(no crash log: cannot write " + str(CRASH_LOG) + ")")
     return CRASH_LOG

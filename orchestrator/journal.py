@@ -6,6 +6,7 @@ Every event passes through the run's Redactor before it is written; `resume` rea
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from orchestrator.errors import InputError
+from orchestrator.files import open_private, private_dir, write_private
 
 RUNS_DIR = Path(".orchestrator") / "runs"
 
@@ -38,13 +40,14 @@ class Journal:
     def create(cls, project_root: Path, redact: Callable[[str], str], run_id: str | None = None) -> Journal:
         run_id = run_id or new_run_id()
         path = project_root / RUNS_DIR / f"{run_id}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(project_root / ".orchestrator")
+        private_dir(path.parent)
         _ensure_ignored(project_root)
         return cls(path=path, run_id=run_id, redact=redact)
 
     def write(self, event: str, **fields: Any) -> None:
         if self._file is None:
-            self._file = self.path.open("a", encoding="utf-8")
+            self._file = os.fdopen(open_private(self.path, "a"), "a", encoding="utf-8")
         record = {"ts": now_iso(), "run_id": self.run_id, "event": event, **fields}
         self._file.write(self.redact(json.dumps(record, default=str)) + "\n")
         self._file.flush()
@@ -59,7 +62,7 @@ def _ensure_ignored(project_root: Path) -> None:
     """Journals hold run details that are per-machine: keep them out of the user's commits."""
     ignore = project_root / ".orchestrator" / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# written by orchestrator: run journals are local\n*\n")
+        write_private(ignore, "# written by orchestrator: run journals are local\n*\n")
 
 
 def read_events(path: Path) -> Iterator[dict[str, Any]]:

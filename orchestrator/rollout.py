@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -32,7 +32,7 @@ _TRANSIENT = re.compile(r"status:? (?:429|5\d\d)\b|connection (?:refused|reset)|
 
 class LogsCheck(StrictModel):
     window: Duration = Field(default=60.0, description="look back this far (never before the deploy)")
-    max_errors: int = Field(default=0, ge=0, description="error/fatal log lines and 5xx responses allowed")
+    max_errors: int = Field(default=0, ge=0, le=1_000_000, description="error/fatal log lines and 5xx responses allowed")
 
 
 class SmokeCheck(StrictModel):
@@ -40,7 +40,8 @@ class SmokeCheck(StrictModel):
     path: str = ""
     json_body: Any = Field(None, alias="json")
     headers: dict[str, str] = Field(default_factory=dict)
-    expect_status: list[int] = Field(default_factory=lambda: [200])
+    expect_status: Annotated[list[Annotated[int, Field(ge=100, le=599)]], Field(min_length=1)] = Field(
+        default_factory=lambda: [200])
     timeout: Duration = 30.0
 
 
@@ -153,11 +154,28 @@ def run_checks(ctx: StepContext, name: str, deployed: Deployed, checks: Checks) 
         with ctx.ui.status(f"settling {checks.settle:g}s"):
             time.sleep(checks.settle)
     result = CheckResult("pass")
+    if checks.smoke is not None or checks.logs is not None:
+        _know_project_keys(ctx)
     if checks.smoke is not None:
         _smoke(ctx, name, deployed.info, checks.smoke, result)
     if checks.logs is not None:
         _logs(ctx, deployed, checks.logs, result)
     return result
+
+
+def _know_project_keys(ctx: StepContext) -> None:
+    """Read the project's API keys once per environment before printing what a function said: a
+    function that logs or returns its service_role key must show `***` (the client registers every
+    key it reads with the run's redactor). A failure here is not a check failure."""
+    from orchestrator.errors import ApiError
+
+    if "api_keys_read" in ctx.facts:
+        return
+    ctx.facts["api_keys_read"] = True
+    try:
+        ctx.api.api_keys(ctx.env.project_ref)
+    except ApiError as exc:
+        ctx.journal.write("api_keys_error", env=ctx.env_name, error=str(exc))
 
 
 def _smoke(ctx: StepContext, name: str, info: FunctionInfo, smoke: SmokeCheck, result: CheckResult) -> None:
@@ -185,7 +203,7 @@ def _smoke(ctx: StepContext, name: str, info: FunctionInfo, smoke: SmokeCheck, r
     got = probe.status if probe.status is not None else probe.error
     result.status = "fail"
     result.reasons.append(f"smoke {smoke.method} {url} -> {got}, expected {smoke.expect_status}: "
-                          f"{probe.body[:200]}")
+                          f"{ctx.redactor(probe.body)[:200]}")  # redacted before it is cut
 
 
 def _logs(ctx: StepContext, deployed: Deployed, logs: LogsCheck, result: CheckResult) -> None:
@@ -204,11 +222,11 @@ def _logs(ctx: StepContext, deployed: Deployed, logs: LogsCheck, result: CheckRe
     version = str(deployed.info.version)
     rows = [r for r in rows if r.version in (None, "", version)]
     errors = [r for r in rows if r.is_error]
-    result.log_lines = [_describe(r) for r in sorted(rows, key=lambda r: r.timestamp)]
+    result.log_lines = [_describe(r, ctx.redactor) for r in sorted(rows, key=lambda r: r.timestamp)]
     if len(errors) > logs.max_errors:
         result.status = "fail"
         result.reasons.append(f"{len(errors)} error(s) in the logs (max {logs.max_errors}): "
-                              + "; ".join(_describe(r) for r in errors[:3]))
+                              + "; ".join(_describe(r, ctx.redactor) for r in errors[:3]))
     elif not rows:
         _inconclusive(result, "no log data in the window: nothing called the function")
 
@@ -219,7 +237,7 @@ def _inconclusive(result: CheckResult, reason: str) -> None:
     result.reasons.append(reason)
 
 
-def _describe(row: LogRow) -> str:
+def _describe(row: LogRow, redact: Callable[[str], str]) -> str:
     status = row.status_code if row.source == "function_edge_logs" else None
     what = f"HTTP {status}" if status is not None else (row.level or "log")
-    return f"{row.timestamp:%H:%M:%S} {what}: {row.event_message[:160]}"
+    return f"{row.timestamp:%H:%M:%S} {what}: {redact(row.event_message)[:160]}"  # redacted, then cut

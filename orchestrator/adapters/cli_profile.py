@@ -26,8 +26,9 @@ the user's shell or home folder cannot send the CLI somewhere other than where t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from orchestrator.files import write_private
 
 DEFAULT_API_URL = "https://api.supabase.com"
 DEFAULT_PROFILE_NAME = "supabase"
@@ -52,7 +53,4 @@ def write_profile(directory: Path, *, api_url: str, project_host: str = "supabas
             "project_host": project_host}
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.profile.json"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(body, f, indent=2)
-    return path
+    return write_private(path, json.dumps(body, indent=2))

@@ -213,16 +213,17 @@ def _server_wait(headers: httpx.Headers, now_epoch: float, status: int) -> float
     return None if delay is None else max(0.0, delay)
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _error_detail(response: httpx.Response, redact: Callable[[str], str]) -> str:
+    """The message of an error answer, redacted before it is cut (a cut secret is no longer found)."""
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:300] or response.reason_phrase
+        return redact(response.text.strip())[:300] or response.reason_phrase
     if isinstance(body, dict):
         for key in ("message", "msg", "error", "error_description"):
             if isinstance(body.get(key), str) and body[key]:
-                return str(body[key])[:300]
-    return str(body)[:300]
+                return redact(str(body[key]))[:300]
+    return redact(str(body))[:300]
 
 
 def _iso(moment: datetime) -> str:
@@ -312,6 +313,7 @@ class ManagementApi:
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         token_source: str = "SUPABASE_ACCESS_TOKEN",
+        redactor: Redactor | None = None,
     ) -> None:
         if not token:
             raise InputError(f"{token_source} is not set: create a token at "
@@ -319,7 +321,8 @@ class ManagementApi:
         self.token_source = token_source  # where the token came from, for the 401 message
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
-        self._redact = Redactor()
+        # the caller's redactor: keys this client reads must vanish from the console and journal too
+        self._redact = redactor if redactor is not None else Redactor()
         self._redact.add(token)
         self._sleep, self._clock, self._wall = sleep, clock, wall_clock
         self.pacer = SlidingWindowPacer(rate_limit, rate_window, clock, sleep)
@@ -361,7 +364,7 @@ class ManagementApi:
     def api_keys(self, ref: str) -> list[ApiKey]:
         rows = self._json("GET", "/v1/projects/{ref}/api-keys", ref=ref)
         keys = [ApiKey(str(r["name"]), r.get("api_key"), r.get("type"), r.get("id")) for r in rows]
-        self._redact.add(*(k.api_key for k in keys if k.api_key and k.name != "anon"))
+        self._redact.add(*(k.api_key for k in keys if k.api_key))  # secrets from the moment they are read
         return keys
 
     def anon_key(self, ref: str) -> str:
@@ -495,7 +498,7 @@ class ManagementApi:
         status = response.status_code
         if status < 400 or (status == 404 and allow_404):
             return response
-        detail = self._redact(_error_detail(response))
+        detail = _error_detail(response, self._redact)
         if status == 429 or status == 503 or (status >= 500 and idempotent):
             raise _Retryable(status, detail, _server_wait(response.headers, self._wall(), status))
         hint = _HINTS.get(status, "").format(token_source=self.token_source)

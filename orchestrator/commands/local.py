@@ -6,11 +6,11 @@ read with `--env-file`; `down` stops exactly what `up` started (by the pids in t
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from orchestrator.console import Console
 from orchestrator.errors import InputError
+from orchestrator.files import write_private
 from orchestrator.local.target import LocalTarget
 
 # Names a playbook's environment can reference as ${LOCAL_PROJECT_REF} etc.
@@ -80,7 +80,5 @@ def down(state_dir: Path, keep: bool = False, *, console: Console | None = None)
 
 def _write_env(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("# written by `orchestrator local up`; throwaway local credentials\n")
-        f.writelines(f"{name}={values[name]}\n" for name in ENV_NAMES)
+    write_private(path, "# written by `orchestrator local up`; throwaway local credentials\n"
+                  + "".join(f"{name}={values[name]}\n" for name in ENV_NAMES))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from orchestrator.adapters.cli_profile import write_profile
+from orchestrator.files import private_dir, write_private
 from orchestrator.local.client import SimClient
 from orchestrator.local.keys import new_keys
 from orchestrator.local.postgres import PostgresCluster
@@ -132,7 +133,7 @@ class LocalTarget:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.state_dir)
         # Its own temp dir: the server runs as `postgres` when we are root, and must be able to
         # reach its data even when the state dir sits under a private (0700) folder.
         pg = PostgresCluster(base_dir=Path(tempfile.mkdtemp(prefix="orch-local-pg-")))
@@ -188,10 +189,7 @@ class LocalTarget:
 
     def _write_private(self, name: str, data: dict[str, Any]) -> Path:
         path = self.state_dir / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out)
-        return path
+        return write_private(path, json.dumps(data))
 
     def _start_simulator(self, pg: PostgresCluster) -> TargetInfo:
         ready = self.state_dir / "ready.json"

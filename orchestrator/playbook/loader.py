@@ -48,10 +48,7 @@ def load_playbook(path: Path, environ: Mapping[str, str], environments: Sequence
     """Load and check a playbook. `environments` limits `${VAR}` and env checks to those used;
     without `check_project` the steps are not checked against the project on disk (commands that
     only need an environment's settings: a rollback of a function HEAD no longer has)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read playbook ({exc.strerror})") from None
+    text = _read_text(path)
     wanted = set(environments or [])
     source = read_source(text, environ, lambda p: _unselected_env(p, wanted))
     problems = list(source.problems)
@@ -60,6 +57,30 @@ def load_playbook(path: Path, environ: Mapping[str, str], environments: Sequence
     if problems:
         raise PlaybookError(str(path), problems)
     return _validate(path, text, source, wanted, check_project)
+
+
+MAX_BYTES = 1 << 20  # the largest real playbook we know of is 6 KB
+
+
+def _read_text(path: Path) -> str:
+    """The file as text: at most MAX_BYTES of UTF-8 (a UTF-8 byte-order mark is dropped)."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read playbook ({exc.strerror})") from None
+    except ValueError as exc:  # a NUL in the path
+        raise InputError(f"{path!r}: not a usable path ({exc})") from None
+    if len(data) > MAX_BYTES:
+        raise PlaybookError(str(path), [Located(None, "", f"larger than {MAX_BYTES >> 20} MiB; a playbook "
+                                                          "this size is not one a human can review")])
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        hint = " (UTF-16? save it as UTF-8)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise PlaybookError(str(path), [Located(line, "", f"not UTF-8: byte 0x{data[exc.start]:02x} at "
+                                                          f"offset {exc.start}{hint}")]) from None
 
 
 def _unselected_env(path: Path_, wanted: set[str]) -> bool:
@@ -246,11 +267,16 @@ def _step_into(annotation: Any, part: Any) -> Any:
 
 def _project(path: Path, model: PlaybookModel, source: Source) -> tuple[ProjectInfo | None, list[Located]]:
     base = path.resolve().parent
-    root = (base / model.project_dir).resolve() if model.project_dir else _git_root(base) or base
-    project = ProjectInfo(root)
-    if project.supabase_dir.is_dir():
-        return project, []
     line = source.line_of(("project_dir",)) if model.project_dir else 1
+    try:
+        root = (base / model.project_dir).resolve() if model.project_dir else _git_root(base) or base
+        project = ProjectInfo(root)
+        found = project.supabase_dir.is_dir()
+    except (OSError, ValueError, RuntimeError) as exc:  # NUL, too long, a symlink loop
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, [Located(line, "project_dir", f"not a usable folder ({why})")]
+    if found:
+        return project, []
     return None, [Located(line, "project_dir", f"no supabase/ folder in {root}; set project_dir to the folder "
                                                "that holds supabase/")]
 

@@ -48,31 +48,104 @@ class Source:
         return None
 
 
+MAX_DEPTH = 40  # a real playbook nests 6 deep; the composer recurses per level
+MAX_VALUES = 100_000  # values after alias expansion (a billion-laughs file would make ~10^9)
+_STD = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_COLLECTION_TAGS = {f"{_STD}map", f"{_STD}seq"}
+_MERGE = f"{_STD}merge"
+
+
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader's composer with a depth limit (it recurses once per level: 1,000 `[` crash it)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.MarkedYAMLError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 class _Walker:
     def __init__(self, env: Mapping[str, str], missing_ok: Callable[[Path_], bool]) -> None:
         self.env, self.missing_ok = env, missing_ok
         self.source = Source(data=None)
         self._scalars = yaml.constructor.SafeConstructor()
+        self._values = 0
 
     def node(self, node: yaml.Node, path: Path_) -> Any:
+        self._values += 1
+        if self._values > MAX_VALUES:
+            raise _TooBig(node, f"more than {MAX_VALUES:,} values (aliases expanding without bound?)")
         self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
+            self.problem(node, path, f"YAML tag {_tag(node.tag)} is not supported in a playbook; remove it")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.node(item, (*path, i)) for i, item in enumerate(node.value)]
-        value = self._scalars.construct_object(node)
+        value = self.scalar(node, path)
         return self.interpolate(value, node, path) if isinstance(value, str) else value
 
-    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+    def scalar(self, node: yaml.Node, path: Path_) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            self.problem(node, path, f"YAML tag {_tag(node.tag)} is not supported in a playbook; remove it")
+            return None
+        try:
+            return self._scalars.construct_object(node)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            kind = node.tag.removeprefix(_STD)
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            self.problem(node, path, f"{shown!r} is not a valid {kind}"
+                         + (" (too many digits)" if kind == "int" and len(node.value) > 4000 else ""))
+            return None
+
+    def mapping(self, node: yaml.MappingNode, path: Path_, merging: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        merges = []
         for key_node, value_node in node.value:
-            key = str(self._scalars.construct_object(key_node))
+            if key_node.tag == _MERGE:
+                merges.append((key_node, value_node))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, path, "a key must be a plain string, not a list or mapping")
+                continue
+            key = str(self.scalar(key_node, path))
             sub = (*path, key)
             if key in out:
                 self.problem(key_node, sub, "duplicate key; each key may appear once")
-            self.source.lines[sub] = key_node.start_mark.line + 1
+            if merging:  # a key written in the merging mapping keeps its own line
+                self.source.lines.setdefault(sub, key_node.start_mark.line + 1)
+            else:
+                self.source.lines[sub] = key_node.start_mark.line + 1
             out[key] = self.node(value_node, sub)
-        return out
+        # YAML merge keys (`<<: *base`): keys written here win over merged ones
+        merged: dict[str, Any] = {}
+        for key_node, value_node in merges:
+            self.merge(key_node, value_node, path, merged)
+        return {**merged, **out}
+
+    def merge(self, key_node: yaml.Node, value_node: yaml.Node, path: Path_, into: dict[str, Any]) -> None:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                self.problem(key_node, path, "<< merges a mapping (or a list of mappings), e.g. `<<: *base`")
+                return
+            for key, value in self.mapping(source, path, merging=True).items():
+                into.setdefault(key, value)  # the first mapping listed wins
 
     def interpolate(self, value: str, node: yaml.Node, path: Path_) -> str:
         def sub(match: re.Match[str]) -> str:
@@ -95,13 +168,26 @@ class _Walker:
 
 def read_source(text: str, env: Mapping[str, str],
                 missing_ok: Callable[[Path_], bool] = lambda p: False) -> Source:
-    """Parse YAML text. Syntax errors become a single problem with the parser's line."""
+    """Parse YAML text. Syntax errors and limits become a single problem with the parser's line."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
         return Source(data=None, problems=[Located(line, "", f"invalid YAML: {exc.problem}")])
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        return Source(data=None, problems=[Located(line, "", f"character #x{exc.character:04x} is not "
+                                                             "allowed in YAML (a control character?)")])
+    except yaml.YAMLError as exc:
+        return Source(data=None, problems=[Located(None, "", f"invalid YAML: {exc}")])
     walker = _Walker(env, missing_ok)
-    walker.source.data = walker.node(root, ()) if root is not None else None
+    try:
+        walker.source.data = walker.node(root, ()) if root is not None else None
+    except _TooBig as exc:
+        return Source(data=None, problems=[Located(exc.node.start_mark.line + 1, "", str(exc))])
     return walker.source
+
+
+def _tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag

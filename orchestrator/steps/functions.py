@@ -6,6 +6,7 @@ missing). The platform has no rollback (supabase/cli#2560), so we redeploy from 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -34,7 +35,7 @@ class FunctionsConfig(StepConfig):
     @field_validator("names")
     @classmethod
     def _unique(cls, names: list[str]) -> list[str]:
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, times in Counter(names).items() if times > 1)
         if dupes:
             raise ValueError(f"listed twice: {', '.join(dupes)}")
         return names

@@ -25,7 +25,7 @@ class LintStepConfig(StepConfig):
     disable: list[str] = Field(default_factory=list, description="rule ids to turn off")
     severity: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
     exposed_schemas: list[str] | None = Field(None, description="schemas the REST API exposes")
-    pg_version: int | None = None
+    pg_version: int | None = Field(None, ge=10, le=99)
 
     def overrides(self) -> dict[str, Any]:
         data = self.model_dump(exclude={"fail_on"}, exclude_none=True)

@@ -14,7 +14,7 @@ from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
 class Assertion(StepConfig):
     name: str = Field(min_length=1)
     sql: str = Field(min_length=1)
-    expect_rows: int | None = Field(None, ge=0, description="exact number of rows")
+    expect_rows: int | None = Field(None, ge=0, le=2**63 - 1, description="exact number of rows")
     expect: Any = Field(None, description="the value of the first column of the first row")
 
     @model_validator(mode="after")

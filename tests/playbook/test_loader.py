@@ -45,8 +45,8 @@ CASES = [
      "environments.staging.api_url", "http"),
     ("no-environments", "version: 1\nname: t\nenvironments: {}  #<-\nsteps: [{pause: {}}]\n",
      "environments", "at least 1"),
-    ("bad-env-name", "version: 1\nname: t\nenvironments:\n  '1bad':  #<-\n    project_ref: abcdefghijklmnopqrst\n"
-     "steps: [{pause: {}}]\n", "environments.1bad", "pattern"),
+    ("bad-env-name", ("version: 1\nname: t\nenvironments:\n  '1bad':  #<-\n    project_ref: abcdefghijklmnopqrst\n"
+     "steps: [{pause: {}}]\n"), "environments.1bad", "pattern"),
     ("unknown-step-kind", HEAD + "steps:\n  - pause: {}\n  - migratons: {}  #<-\n",
      "steps[1].migratons", "did you mean 'migrations'"),
     ("two-actions", HEAD + "steps:\n  - pause: {}  #<-\n    verify: []\n", "steps[0]", "exactly one action"),
