@@ -5,7 +5,7 @@ Steps never spawn processes or open sockets themselves; they ask the context for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -113,11 +113,12 @@ class StepContext:
         rel = self.playbook.project.root.resolve().relative_to(self.git.top.resolve()).as_posix()
         return "" if rel == "." else rel + "/"
 
-    def query(self, sql: str, *, read_only: bool = True) -> list[dict[str, Any]]:
-        """SQL against this environment's database: db_url when set, else the Management API."""
+    def query(self, sql: str, params: Sequence[Any] = (), *, read_only: bool = True) -> list[dict[str, Any]]:
+        """SQL against this environment's database: db_url when set, else the Management API.
+        `params` fill $1..$n (bound, never spliced into the text)."""
         if self.env.db_url:
-            return self.database.query(sql, read_only=read_only)
-        return self.api.run_query(self.env.project_ref, sql)
+            return self.database.query(sql, params, read_only=read_only)
+        return self.api.run_query(self.env.project_ref, sql, params)
 
     @cached_property
     def database(self) -> Database:
@@ -127,7 +128,8 @@ class StepContext:
         return Database(self.env.db_url, self.redactor)
 
     def _record_call(self, record: dict[str, Any]) -> None:
-        self.journal.write("cli", env=self.env_name, **{k: v for k, v in record.items() if k != "event"})
+        self.journal.write(str(record.get("event", "cli")), env=self.env_name,
+                           **{k: v for k, v in record.items() if k != "event"})
 
     def _record_output(self, line: str) -> None:
         self.journal.write("output", env=self.env_name, line=line)

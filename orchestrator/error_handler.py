@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestrator import __version__
+from orchestrator import __version__, interrupts
 from orchestrator.console import Console
 from orchestrator.errors import InputError, OrchestratorError
 from orchestrator.files import private_dir, write_private
@@ -22,13 +22,14 @@ CRASH_LOG = Path.home() / ".cache" / "supabase-orchestrator" / "crash.log"
 
 def guarded(ui: Console, action: Callable[[], int]) -> int:
     try:
-        return action()
+        with interrupts.handled():
+            return action()
     except OrchestratorError as exc:
         ui.error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        ui.error("interrupted")
-        return 130
+    except interrupts.Interrupts as exc:
+        ui.error(interrupts.describe(exc))
+        return interrupts.exit_code(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, exit 3
         log = _write_crash_log(ui)
         ui.error(redact_known(f"internal error: {type(exc).__name__}: {exc}. Details: {log}. Please report it."))

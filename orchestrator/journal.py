@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -66,13 +67,33 @@ def _ensure_ignored(project_root: Path) -> None:
 
 
 def read_events(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+    """The events of a journal. A last line cut short (the process was killed while writing it) is
+    skipped; anything else unreadable is exit 2 naming the file and line."""
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the journal ({exc.strerror})") from None
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            if number - 1 == last:  # cut short by a kill: everything before it is intact
+                return
+            raise InputError(f"{path}:{number}: not a journal line (damaged journal?)") from None
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            raise InputError(f"{path}:{number}: not a journal event")
+        yield event
+
+
+RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
 
 
 def find_run(project_root: Path, run_id: str) -> Path:
+    if not RUN_ID.match(run_id):
+        raise InputError(f"{run_id!r} is not a run id (like 20261201T093000Z-1a2b3c, printed by `run`)")
     path = project_root / RUNS_DIR / f"{run_id}.jsonl"
     if not path.is_file():
         raise InputError(f"no journal for run {run_id} under {project_root / RUNS_DIR}")

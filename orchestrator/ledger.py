@@ -9,11 +9,13 @@ already reaches, it needs no `git push` of notes, and it lives and dies with the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-Query = Callable[[str], list[dict[str, Any]]]
+# (sql with $1..$n placeholders, their values) -> rows. Values are never spliced into SQL text: the
+# database channel binds them (psycopg), the Management API's query endpoint takes `parameters`.
+Query = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
 
 SCHEMA_SQL = """
 create schema if not exists supabase_orchestrator;
@@ -33,22 +35,23 @@ create table if not exists supabase_orchestrator.deploy_ledger (
   run_id text
 );
 -- 'live': the version went live and its checks have not finished (or never will: the run died).
+-- 'rollback_failed': it failed, a rollback was tried and did not go live: this version still is.
 -- Ledgers made by earlier versions have a narrower check: replace it, once (adding a check scans
 -- the table under an exclusive lock, which no run should pay again).
 do $$ begin
   if not exists (select 1 from pg_constraint where conname = 'deploy_ledger_outcome_check'
                  and conrelid = 'supabase_orchestrator.deploy_ledger'::regclass
-                 and pg_get_constraintdef(oid) like '%live%') then
+                 and pg_get_constraintdef(oid) like '%rollback_failed%') then
     alter table supabase_orchestrator.deploy_ledger drop constraint if exists deploy_ledger_outcome_check;
     alter table supabase_orchestrator.deploy_ledger add constraint deploy_ledger_outcome_check
-      check (outcome in ('live', 'ok', 'failed', 'rolled_back'));
+      check (outcome in ('live', 'ok', 'failed', 'rolled_back', 'rollback_failed'));
   end if;
 end $$;
 -- why an outcome was set (the reason a deploy was rolled back)
 alter table supabase_orchestrator.deploy_ledger add column if not exists note text;
 """
-BAD = ("rolled_back", "failed")
-OUTCOMES = ("live", "ok", "failed", "rolled_back")
+BAD = ("rolled_back", "failed", "rollback_failed")
+OUTCOMES = ("live", "ok", "failed", "rolled_back", "rollback_failed")
 COLUMNS = ("id, environment, function_name, action, git_commit, content_hash, platform_version, dirty, "
            "outcome, deployed_at::text as deployed_at, deployed_by, run_id, "
            # read through the row's JSON: a ledger written before `note` existed has no such column
@@ -76,17 +79,6 @@ class Entry:
         return cls(**{k: row.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
 
 
-def lit(value: Any) -> str:
-    """A SQL literal. The Management API's query endpoint takes no parameters, so we quote."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 @dataclass
 class Ledger:
     query: Query
@@ -96,33 +88,32 @@ class Ledger:
 
     def ensure(self) -> None:
         if not self._ready:
-            self.query(SCHEMA_SQL)
+            self.query(SCHEMA_SQL, ())
             self._ready = True
 
     def record(self, *, function: str, action: str, commit: str, content_hash: str, version: int | None,
-               outcome: str, user: str, run_id: str | None, dirty: bool = False) -> int | None:
+               outcome: str, user: str, run_id: str | None, dirty: bool = False, note: str | None = None) -> int | None:
         """Insert one row; its id (None if the channel returned no rows)."""
         self.ensure()
-        values = ", ".join(map(lit, (self.environment, function, action, commit, content_hash, version, dirty,
-                                     outcome, user, run_id)))
         rows = self.query("insert into supabase_orchestrator.deploy_ledger (environment, function_name, action, "
-                          "git_commit, content_hash, platform_version, dirty, outcome, deployed_by, run_id) "
-                          f"values ({values}) returning id")
+                          "git_commit, content_hash, platform_version, dirty, outcome, deployed_by, run_id, note) "
+                          "values ($1, $2, $3, $4, $5, $6::integer, $7::boolean, $8, $9, $10, $11) returning id",
+                          (self.environment, function, action, commit, content_hash, version, dirty, outcome,
+                           user, run_id, note))
         return int(rows[0]["id"]) if rows and rows[0].get("id") is not None else None
 
     def set_outcome(self, entry_id: int, outcome: str, note: str | None = None) -> None:
         """The checks of a recorded deploy finished (ok, failed, rolled_back), or it was rolled back."""
         assert outcome in OUTCOMES, outcome
-        self.query(f"update supabase_orchestrator.deploy_ledger set outcome = {lit(outcome)}, "
-                   f"note = coalesce({lit(note)}, note) "
-                   f"where id = {int(entry_id)} and environment = {lit(self.environment)}")
+        self.query("update supabase_orchestrator.deploy_ledger set outcome = $1, note = coalesce($2, note) "
+                   "where id = $3::bigint and environment = $4", (outcome, note, int(entry_id), self.environment))
 
     def latest_all(self) -> dict[str, Entry]:
         """The newest entry of every function (what the ledger believes is live)."""
         if not self._exists():
             return {}
         rows = self.query(f"select distinct on (function_name) {COLUMNS} from supabase_orchestrator.deploy_ledger "
-                          f"where environment = {lit(self.environment)} order by function_name, id desc")
+                          "where environment = $1 order by function_name, id desc", (self.environment,))
         return {e.function_name: e for e in map(Entry.from_row, rows)}
 
     def rolled_back(self) -> dict[tuple[str, str], Entry]:
@@ -131,18 +122,16 @@ class Ledger:
             return {}
         rows = self.query(f"select distinct on (function_name, content_hash) {COLUMNS} "
                           "from supabase_orchestrator.deploy_ledger "
-                          f"where environment = {lit(self.environment)} and outcome = 'rolled_back' "
-                          "order by function_name, content_hash, id desc")
+                          "where environment = $1 and outcome = 'rolled_back' "
+                          "order by function_name, content_hash, id desc", (self.environment,))
         return {(e.function_name, e.content_hash): e for e in map(Entry.from_row, rows)}
 
     def entries(self, function: str | None = None, limit: int = 200) -> list[Entry]:
         if not self._exists():
             return []
-        where = f"environment = {lit(self.environment)}"
-        if function:
-            where += f" and function_name = {lit(function)}"
-        rows = self.query(f"select {COLUMNS} from supabase_orchestrator.deploy_ledger where {where} "
-                          f"order by id desc limit {int(limit)}")
+        rows = self.query(f"select {COLUMNS} from supabase_orchestrator.deploy_ledger "
+                          "where environment = $1 and ($2::text is null or function_name = $2) "
+                          "order by id desc limit $3::integer", (self.environment, function or None, int(limit)))
         return [Entry.from_row(r) for r in rows]
 
     def last_good(self, function: str) -> Entry | None:
@@ -163,14 +152,14 @@ class Ledger:
         if not self._exists():
             return {}
         rows = self.query(f"select distinct on (function_name) {COLUMNS} from supabase_orchestrator.deploy_ledger "
-                          f"where environment = {lit(self.environment)} and outcome = 'ok' and not dirty "
-                          "order by function_name, id desc")
+                          "where environment = $1 and outcome = 'ok' and not dirty "
+                          "order by function_name, id desc", (self.environment,))
         return {e.function_name: e for e in map(Entry.from_row, rows)}
 
     def _exists(self) -> bool:
         """Reading must not create the schema (plan and history change nothing). That the table
         exists says nothing of its version: the first write still runs the DDL, which upgrades it."""
         if not (self._ready or self._present):
-            found = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present")
+            found = self.query("select to_regclass('supabase_orchestrator.deploy_ledger') is not null as present", ())
             self._present = bool(found and found[0].get("present"))
         return self._ready or self._present

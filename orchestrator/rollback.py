@@ -18,6 +18,10 @@ from orchestrator.ledger import Entry, Ledger
 from orchestrator.rollout import CheckResult, Checks, deploy_one, run_checks
 
 
+class StillFailing(StepFailed):
+    """The rollback went live but the version it restored fails its checks too."""
+
+
 @dataclass(frozen=True)
 class RollbackResult:
     commit: str
@@ -26,7 +30,7 @@ class RollbackResult:
 
 
 def ledger_for(ctx: StepContext) -> Ledger:
-    return Ledger(lambda sql: ctx.query(sql, read_only=False), ctx.env_name)
+    return Ledger(lambda sql, params: ctx.query(sql, params, read_only=False), ctx.env_name)
 
 
 def resolve_target(ctx: StepContext, name: str, to: str) -> str:
@@ -41,8 +45,10 @@ def resolve_target(ctx: StepContext, name: str, to: str) -> str:
 
 
 def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Checks | None = None,
-                      reason: str = "", confirm: bool = True) -> RollbackResult:
-    """Redeploy `name` from `commit`. `confirm=False` when a human (or on_failure) already chose it."""
+                      reason: str = "", confirm: bool = True, replaces: int | None = None) -> RollbackResult:
+    """Redeploy `name` from `commit`. `confirm=False` when a human (or on_failure) already chose it.
+    `replaces`: the ledger row of the deploy being rolled back (default: the newest of `name`); it
+    turns rolled_back once the rollback is live, not before."""
     git, rel = ctx.git, ctx.project_prefix()
     sha = git.resolve(commit)
     info = git.commit_info(sha)
@@ -64,15 +70,21 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
             ctx.ui.warn(f"{name} at {sha[:12]} imports files that are not in that commit: {', '.join(inputs.missing)}")
         if confirm:
             ctx.prompter.confirm(f"Redeploy {name} from {sha[:12]} to {ctx.env_name}?", action="roll back")
-        deployed = deploy_one(ctx, name, workdir=workdir)
-        # Recorded as soon as it is live: the checks below may fail in any way.
-        ctx.journal.write("deployed", env=ctx.env_name, function=name, version=deployed.info.version, commit=sha,
-                          action="rollback")
         ledger = ledger_for(ctx)
-        _mark_replaced(ledger, name, content_hash, reason or f"rolled back to {sha[:12]} by {git.user()}")
-        entry = ledger.record(function=name, action="rollback", commit=sha, content_hash=content_hash,
-                              version=deployed.info.version, outcome="live", user=git.user(),
-                              run_id=ctx.journal.run_id)
+        why = reason or f"rolled back to {sha[:12]} by {git.user()}"
+
+        def record(version: int) -> int | None:
+            # Recorded as soon as it is live: the checks below may fail in any way.
+            ctx.journal.write("deployed", env=ctx.env_name, function=name, version=version, commit=sha,
+                              action="rollback")
+            _mark_replaced(ledger, name, content_hash, why, replaces)
+            return ledger.record(function=name, action="rollback", commit=sha, content_hash=content_hash,
+                                 version=version, outcome="live", user=git.user(), run_id=ctx.journal.run_id)
+
+        deployed = deploy_one(ctx, name, workdir=workdir, on_live=record,
+                              intent={"action": "rollback", "commit": sha, "content_hash": content_hash,
+                                      "user": git.user()})
+        entry = record(deployed.info.version)
         result = run_checks(ctx, name, deployed, checks) if checks else deployed.upload_check()
     failed = result is not None and result.failed(checks or Checks())
     if entry is not None:
@@ -80,16 +92,19 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
     ctx.journal.write("rollback", env=ctx.env_name, function=name, commit=sha, version=deployed.info.version,
                       outcome="failed" if failed else "ok")
     if failed and result is not None:
-        raise StepFailed(f"{name} rolled back to {sha[:12]} but still fails its checks: {'; '.join(result.reasons)}")
+        raise StillFailing(f"{name} rolled back to {sha[:12]} but still fails its checks: {'; '.join(result.reasons)}")
     ctx.ui.ok(f"{name} rolled back to {sha[:12]} (platform version {deployed.info.version})")
     return RollbackResult(sha, deployed.info.version, result)
 
 
-def _mark_replaced(ledger: Ledger, name: str, content_hash: str, why: str) -> None:
-    """The deploy this rollback replaces is bad from now on: `last-good` skips it and a run will not
-    quietly redeploy the same inputs (the functions step marks its own deploy before calling us)."""
+def _mark_replaced(ledger: Ledger, name: str, content_hash: str, why: str, replaces: int | None) -> None:
+    """The deploy this rollback replaced (now that the rollback is live) is bad from now on:
+    `last-good` skips it and a run will not quietly redeploy the same inputs."""
+    if replaces is not None:
+        ledger.set_outcome(replaces, "rolled_back", why)
+        return
     current = ledger.entries(name, limit=1)
-    if current and current[0].outcome in ("ok", "live") and current[0].content_hash != content_hash:
+    if current and current[0].outcome in ("ok", "live", "failed") and current[0].content_hash != content_hash:
         ledger.set_outcome(current[0].id, "rolled_back", why)
 
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field
 
 from orchestrator.durations import Duration
-from orchestrator.errors import CommandFailed, StepFailed
+from orchestrator.errors import CommandFailed, OrchestratorError, StepFailed
+from orchestrator.interrupts import Interrupts
 from orchestrator.playbook.models import StrictModel
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 VERSION_POLL_S = 0.2
 VERSION_WAIT_S = 30.0
+READ_BACK_WAIT_S = 15.0
 DEPLOY_ATTEMPTS = 4
 DEPLOY_BACKOFF_S = 1.0  # 1, 2, 4 s between attempts
 # The CLI retries a deploy's 429s itself but gives up at the first 5xx or dropped connection
@@ -82,10 +84,14 @@ def live_versions(ctx: StepContext) -> dict[str, int]:
 
 
 def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None, *,
-               known: Mapping[str, int] | None = None) -> Deployed:
+               known: Mapping[str, int] | None = None, timeout: float | None = None,
+               intent: Mapping[str, Any] | None = None, on_live: Callable[[int], Any] | None = None) -> Deployed:
     """Deploy exactly one function and wait until the API shows a newer version.
 
     `known`: live versions read just before (see live_versions); without it we ask the API.
+    `intent` (commit, content hash, action) is journaled before the CLI starts, so whoever finds
+    this run killed knows what may have gone live. When the deploy is interrupted, the live version
+    is read back; if a new one went live, `on_live(version)` records it before unwinding goes on.
     """
     if known is None:
         before = ctx.api.get_function(ctx.env.project_ref, name)
@@ -94,19 +100,64 @@ def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None, *,
         old = known.get(name)
     from orchestrator.adapters.supabase_cli import upload_warnings
 
+    ctx.journal.write("deploy_start", env=ctx.env_name, function=name, old_version=old, **(intent or {}))
     started = datetime.now(UTC)
-    output = _deploy_with_retries(ctx, name, workdir, old)
-    info = _wait_for_new_version(ctx, name, old)
+    try:
+        output = _deploy_with_retries(ctx, name, workdir, old, timeout)
+        info = _wait_for_new_version(ctx, name, old)
+    except Interrupts:
+        _read_back(ctx, name, old, on_live)
+        raise
     return Deployed(info, old, started, upload_warnings(output))
 
 
-def _deploy_with_retries(ctx: StepContext, name: str, workdir: Path | None, old: int | None) -> str:
+def _read_back(ctx: StepContext, name: str, old: int | None, on_live: Callable[[int], Any] | None) -> None:
+    """After an interrupt stopped a deploy: is a new version live? Journaled and said either way."""
+    try:
+        info = _await_version(ctx, name, old)
+    except (OrchestratorError, *Interrupts) as exc:
+        ctx.journal.write("interrupted", env=ctx.env_name, in_flight="functions deploy", function=name,
+                          old_version=old, outcome="unknown", error=str(exc))
+        ctx.ui.error(f"{name}: the deploy was stopped; could not read the live version back ({exc}): the next "
+                     "run checks it")
+        return
+    if info is None or (old is not None and info.version <= old):
+        ctx.journal.write("interrupted", env=ctx.env_name, in_flight="functions deploy", function=name,
+                          old_version=old, outcome="not deployed")
+        ctx.ui.error(f"{name}: the deploy was stopped before a new version went live (live: {old})")
+        return
+    ctx.journal.write("interrupted", env=ctx.env_name, in_flight="functions deploy", function=name,
+                      old_version=old, outcome="live", version=info.version)
+    ctx.ui.error(f"{name}: version {info.version} went LIVE before the deploy was stopped; its checks did not run")
+    if on_live is not None:
+        try:
+            on_live(info.version)
+        except OrchestratorError as exc:  # keep unwinding the interrupt; the message says what is live
+            ctx.ui.error(str(exc))
+
+
+def _await_version(ctx: StepContext, name: str, old: int | None) -> FunctionInfo | None:
+    """The live version, waiting up to READ_BACK_WAIT_S for a newer one: a deploy request the
+    stopped CLI had already sent completes on the server seconds later (measured: a function went
+    live 8 s after the CLI was gone)."""
+    deadline = time.monotonic() + READ_BACK_WAIT_S
+    ctx.ui.warn(f"{name}: waiting up to {READ_BACK_WAIT_S:g}s to see whether the stopped deploy goes live "
+                "(interrupt again to skip)")
+    while True:
+        info = ctx.api.get_function(ctx.env.project_ref, name)
+        if (info is not None and (old is None or info.version > old)) or time.monotonic() > deadline:
+            return info
+        time.sleep(VERSION_POLL_S)
+
+
+def _deploy_with_retries(ctx: StepContext, name: str, workdir: Path | None, old: int | None,
+                         timeout: float | None = None) -> str:
     """The CLI's output of the attempt that went live (an attempt that errored after the platform
     acted gives the tail of its output)."""
     for attempt in range(1, DEPLOY_ATTEMPTS + 1):
         try:
             with ctx.ui.status(f"deploying {name}" + (f" (attempt {attempt})" if attempt > 1 else "")):
-                return ctx.cli.functions_deploy(name, ctx.target(), workdir=workdir).output
+                return ctx.cli.functions_deploy(name, ctx.target(), workdir=workdir, timeout=timeout).output
         except CommandFailed as exc:
             if not _TRANSIENT.search(exc.output_tail):
                 raise StepFailed(f"{name}: deploy to {ctx.env_name} failed: {exc}") from None

@@ -13,6 +13,7 @@ from orchestrator.console import Console
 from orchestrator.context import RunOptions, StepContext
 from orchestrator.durations import format_duration
 from orchestrator.errors import OrchestratorError, StoppedByHuman
+from orchestrator.interrupts import Interrupts, describe, exit_code
 from orchestrator.journal import Journal, Timer
 from orchestrator.playbook.models import Playbook, StepSpec
 from orchestrator.prompt import Prompter
@@ -44,8 +45,8 @@ class RunReport:
 
     @property
     def outcome(self) -> str:
-        return {0: "succeeded", 1: "failed", 2: "bad input", 4: "stopped", 130: "interrupted"}.get(
-            self.exit_code, "internal error")
+        return {0: "succeeded", 1: "failed", 2: "bad input", 4: "stopped", 129: "interrupted", 130: "interrupted",
+                143: "interrupted"}.get(self.exit_code, "internal error")
 
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "outcome": self.outcome}
@@ -72,8 +73,8 @@ class Runner:
             for env_name in environments:
                 if not self._run_env(env_name, report):
                     break
-        except KeyboardInterrupt:
-            report.exit_code, report.error = 130, "interrupted"
+        except Interrupts as exc:  # the step already stopped the CLI and journaled what was in flight
+            report.exit_code, report.error = exit_code(exc), describe(exc)
         self.journal.write("run_end", outcome=report.outcome, exit_code=report.exit_code, error=report.error)
         self.journal.close()
         return report
@@ -87,6 +88,7 @@ class Runner:
         self.journal.write("env_start", env=env_name, project_ref=env.project_ref)
         try:
             self._approve(ctx)
+            reconcile_env(ctx, record=True)
         except StoppedByHuman as exc:
             return self._fail(report, env_name, None, exc, 0.0)
         for spec in self.playbook.steps:
@@ -120,8 +122,8 @@ class Runner:
             outcome = REGISTRY[spec.kind].run(spec.config, ctx)
         except OrchestratorError as exc:
             return self._fail(report, ctx.env_name, spec, exc, timer.elapsed)
-        except KeyboardInterrupt:
-            self._record(report, ctx.env_name, spec, "interrupted", "interrupted", timer.elapsed)
+        except Interrupts as exc:
+            self._record(report, ctx.env_name, spec, "interrupted", describe(exc), timer.elapsed)
             raise
         self._record(report, ctx.env_name, spec, outcome.status, outcome.summary, timer.elapsed, outcome.details)
         return outcome.status not in {"failed", "rolled_back"} or self._stop(report, outcome.status)
@@ -160,6 +162,14 @@ def print_summary(ui: Console, report: RunReport) -> None:
     if report.error:
         ui.error(report.error)
     ui.line(f"journal: {report.journal}", style="dim")
+
+
+def reconcile_env(ctx: StepContext, *, record: bool) -> None:
+    """Earlier runs of this environment that were killed: record what they left live (see reconcile)."""
+    from orchestrator.reconcile import reconcile
+    from orchestrator.rollback import ledger_for
+
+    reconcile(ctx, ledger_for(ctx), record=record)
 
 
 def _head(playbook: Playbook) -> str | None:

@@ -3,6 +3,7 @@ database connections. Used for verify assertions, the migration history and the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import StepFailed
@@ -26,15 +27,21 @@ class Database:
         self.url, self.redactor, self.timeout_s = url, redactor, timeout_s
         self._conn: psycopg.Connection[Any] | None = None
 
-    def query(self, sql: str, *, read_only: bool = True) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: Sequence[Any] = (), *, read_only: bool = True) -> list[dict[str, Any]]:
+        """Rows of `sql`; with `params`, one statement whose $1..$n psycopg binds (server side)."""
         import psycopg
+        from psycopg.rows import dict_row
 
         try:
             conn = self._connect()
             with conn.transaction():
                 if read_only:
                     conn.execute("set transaction read only")
-                cur = conn.execute(sql.encode())
+                if params:
+                    cur: Any = psycopg.RawCursor(conn, row_factory=dict_row)
+                    cur.execute(sql, list(params))
+                else:
+                    cur = conn.execute(sql.encode())  # bytes: no placeholder parsing of `%` in user SQL
                 return [dict(r) for r in cur.fetchall()] if cur.description else []
         except psycopg.Error as exc:
             raise StepFailed(f"SQL failed on {self.redactor(self.url)}: {self.redactor(str(exc)).strip()}") from None

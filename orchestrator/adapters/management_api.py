@@ -404,8 +404,12 @@ class ManagementApi:
         """Secret names only: the values (digests) are dropped here so they can't leak further."""
         return sorted(str(s["name"]) for s in self._json("GET", "/v1/projects/{ref}/secrets", ref=ref))
 
-    def run_query(self, ref: str, sql: str) -> list[dict[str, Any]]:
-        response = self._call("POST", "/v1/projects/{ref}/database/query", {"ref": ref}, json={"query": sql})
+    def run_query(self, ref: str, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """`params` go as the body's `parameters` (hosted binds them to $1..$n), never into the text."""
+        body_in: dict[str, Any] = {"query": sql}
+        if params:
+            body_in["parameters"] = list(params)
+        response = self._call("POST", "/v1/projects/{ref}/database/query", {"ref": ref}, json=body_in)
         body = response.json() if response.content else []
         return [dict(row) for row in body] if isinstance(body, list) else []
 

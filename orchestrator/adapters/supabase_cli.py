@@ -46,6 +46,8 @@ __all__ = ["CliResult", "SupabaseCli", "Target", "explain_push_error", "parse_dr
 
 _TAIL_LINES = 30
 _KILL_GRACE_S = 5.0
+STOP_GRACE_S = 10.0  # after an interrupt: how long the CLI gets to stop cleanly before SIGTERM, SIGKILL
+HEARTBEAT_S = 30.0  # a line saying the CLI still runs, this often
 _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REF = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _QUIET_ENV = {"SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1", "NO_COLOR": "1"}
@@ -153,17 +155,41 @@ class SupabaseCli:
                timeout: float) -> tuple[CliResult, bool]:
         started = time.monotonic()
         streams = _Streams()
-        # A new session makes the node wrapper and the real binary one process group to kill.
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        # A new session makes the node wrapper and the real binary one process group to kill. It
+        # also means a terminal's Ctrl-C never reaches it: an interrupt is forwarded below.
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            raise InputError(f"cannot run the supabase CLI {self.binary} ({exc.strerror}); set SUPABASE_CLI to "
+                             "an executable, or run scripts/install-tools") from None
         readers = [self._reader(proc.stdout, streams.stdout, streams.lock),
                    self._reader(proc.stderr, streams.stderr, streams.lock)]
-        timed_out = _wait_or_kill(proc, timeout)
+        if self._on_call is not None:  # what is in flight, should this process be killed
+            self._on_call({"event": "cli_start", "argv": self._redact.argv(argv), "cwd": str(cwd), "pid": proc.pid})
+        try:
+            timed_out = _wait_or_kill(proc, timeout, self._heartbeat(argv, started))
+        except BaseException:  # Ctrl-C, SIGTERM: stop the CLI (bounded), record it, go on unwinding
+            code = stop_group(proc)
+            for reader in readers:
+                reader.join(timeout=_KILL_GRACE_S)
+            result = CliResult(self._redact.argv(argv), code, "\n".join(streams.stdout), "\n".join(streams.stderr),
+                               time.monotonic() - started)
+            self._record(result, cwd, False, interrupted=True)
+            raise
         for reader in readers:
             reader.join(timeout=_KILL_GRACE_S)
         result = CliResult(self._redact.argv(argv), proc.returncode, "\n".join(streams.stdout),
                            "\n".join(streams.stderr), time.monotonic() - started)
         return result, timed_out
+
+    def _heartbeat(self, argv: list[str], started: float) -> Callable[[], None]:
+        what = " ".join(a for a in argv[4:] if not a.startswith("-"))[:60]
+
+        def beat() -> None:
+            if self._on_output is not None:
+                self._on_output(f"... supabase {what}: still running after {time.monotonic() - started:.0f}s")
+        return beat
 
     def _reader(self, pipe: IO[bytes] | None, sink: list[str], lock: threading.Lock) -> threading.Thread:
         def pump() -> None:
@@ -180,10 +206,11 @@ class SupabaseCli:
         thread.start()
         return thread
 
-    def _record(self, result: CliResult, cwd: Path, timed_out: bool) -> None:
+    def _record(self, result: CliResult, cwd: Path, timed_out: bool, interrupted: bool = False) -> None:
         if self._on_call is not None:
             self._on_call({"event": "cli", "argv": result.argv, "exit_code": result.returncode,
-                           "duration_s": round(result.duration, 3), "cwd": str(cwd), "timed_out": timed_out})
+                           "duration_s": round(result.duration, 3), "cwd": str(cwd), "timed_out": timed_out,
+                           **({"interrupted": True} if interrupted else {})})
 
     @contextmanager
     def _child_env(self, target: Target | None) -> Iterator[dict[str, str]]:
@@ -245,9 +272,9 @@ class SupabaseCli:
         return self.run(args, target=target)
 
     def functions_deploy(self, name: str, target: Target, *, workdir: Path | None = None,
-                         no_verify_jwt: bool | None = None) -> CliResult:
+                         no_verify_jwt: bool | None = None, timeout: float | None = None) -> CliResult:
         args = self.functions_deploy_args(name, target, no_verify_jwt=no_verify_jwt)
-        return self.run(args, target=target, workdir=workdir)
+        return self.run(args, target=target, workdir=workdir, timeout=timeout)
 
     def functions_list(self, target: Target) -> CliResult:
         args = ["--output-format", "json", "functions", "list", *self.api_target_args(target)]
@@ -273,24 +300,51 @@ class SupabaseCli:
         return self.run(["--yes", "link", "--project-ref", ref], target=target or Target(ref))
 
 
-def _wait_or_kill(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait for the child; on timeout kill its whole process group. True when it timed out."""
+def _wait_or_kill(proc: subprocess.Popen[bytes], timeout: float, heartbeat: Callable[[], None]) -> bool:
+    """Wait for the child, calling `heartbeat` every HEARTBEAT_S; on timeout kill its whole process
+    group. True when it timed out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            proc.wait(timeout=min(left, HEARTBEAT_S))
+            return False
+        except subprocess.TimeoutExpired:
+            if deadline - time.monotonic() > 0:
+                heartbeat()
+    _signal_group(proc, (signal.SIGTERM, signal.SIGKILL), _KILL_GRACE_S)
+    return True
+
+
+def stop_group(proc: subprocess.Popen[bytes], grace: float | None = None) -> int:
+    """Stop the child's process group after an interrupt: SIGINT (the CLI stops as on Ctrl-C) and up
+    to `grace` seconds, then SIGTERM, then SIGKILL. A second interrupt meanwhile goes straight to
+    SIGKILL. The child's exit code (negative: the signal that ended it)."""
     try:
-        proc.wait(timeout=timeout)
-        return False
+        _signal_group(proc, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL),
+                      STOP_GRACE_S if grace is None else grace)
+    except BaseException:  # noqa: BLE001 - the second interrupt: kill now; the first one is re-raised
+        _signal_group(proc, (signal.SIGKILL,), _KILL_GRACE_S)
+    return proc.returncode if proc.returncode is not None else -signal.SIGKILL
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signals: Sequence[int], grace: float) -> None:
+    for sig in signals:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=grace if sig != signal.SIGKILL else _KILL_GRACE_S)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    try:
+        proc.wait(timeout=_KILL_GRACE_S)
     except subprocess.TimeoutExpired:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=_KILL_GRACE_S)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        proc.wait()
-        return True
+        pass
 
 
 def _checked_ref(ref: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator.commands.common import Session, open_playbook
 from orchestrator.journal import Journal
-from orchestrator.runner import Runner
+from orchestrator.runner import Runner, reconcile_env
 from orchestrator.steps import REGISTRY
 
 
@@ -17,6 +17,7 @@ def plan(s: Session, playbook: str, env: str) -> int:
     # A plan writes no journal: it only reads (db push --dry-run, API lookups).
     journal = Journal(path=Path(os.devnull), run_id="plan", redact=s.redactor)
     ctx = Runner(pb, s.common.run_options(), s.ui, s.redactor, s.environ, journal).context(env)
+    reconcile_env(ctx, record=False)  # a plan changes nothing: it only says what killed runs left live
     steps: list[dict[str, Any]] = []
     for spec in pb.steps:
         with s.ui.status(f"planning {spec.label}"):

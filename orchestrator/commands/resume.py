@@ -14,10 +14,13 @@ from orchestrator.playbook.loader import load_playbook
 
 def resume(s: Session, run_id: str, project_dir: Path | None = None) -> int:
     root = project_dir or _git_root_or_cwd()
-    events = list(read_events(find_run(root, run_id)))
+    path = find_run(root, run_id)
+    events = list(read_events(path))
     start = next((e for e in events if e["event"] == "run_start"), None)
-    if start is None:
-        raise InputError(f"run {run_id}: journal has no run_start event")
+    envs = start.get("environments") if start else None
+    if (start is None or not isinstance(start.get("playbook"), str) or not isinstance(envs, list)
+            or not all(isinstance(e, str) for e in envs) or not isinstance(start.get("playbook_sha256"), str)):
+        raise InputError(f"{path}: no usable run_start event (damaged journal?); start a new run")
     if any(e["event"] == "run_end" and e.get("exit_code") == 0 for e in events):
         s.ui.ok(f"run {run_id} succeeded: nothing to resume")
         return 0
@@ -30,8 +33,9 @@ def resume(s: Session, run_id: str, project_dir: Path | None = None) -> int:
 
 
 def _finished_steps(events: list[dict[str, Any]]) -> set[tuple[str, int]]:
-    return {(e["env"], int(e["index"])) for e in events
-            if e["event"] == "step_end" and e.get("status") in {"ok", "skipped", "warning"}}
+    return {(str(e.get("env")), e["index"]) for e in events
+            if e["event"] == "step_end" and e.get("status") in {"ok", "skipped", "warning"}
+            and isinstance(e.get("index"), int)}
 
 
 def _git_root_or_cwd() -> Path:

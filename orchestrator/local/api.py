@@ -289,12 +289,19 @@ class SimApi:
         sql = body.get("query") if isinstance(body, dict) else None
         if not isinstance(sql, str) or not sql:
             return error(400, "query must be a non-empty string")
+        params = body.get("parameters") if isinstance(body, dict) else None
+        if params is not None and not isinstance(params, list):
+            return error(400, "parameters must be an array")
         try:
             with psycopg.connect(self.config.db_url, autocommit=True, row_factory=dict_row) as conn, \
                     conn.transaction():
                 if read_only:
                     conn.execute("set transaction read only")
-                cur = conn.execute(sql.encode())
+                if params:  # bound as hosted's pg-meta (node-postgres) does: as text, types inferred
+                    cur: Any = psycopg.RawCursor(conn, row_factory=dict_row)
+                    cur.execute(sql, [_as_text(p) for p in params])
+                else:
+                    cur = conn.execute(sql.encode())
                 rows = cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
             return error(400, _sql_error(exc))
@@ -339,3 +346,29 @@ def _relative(path: str) -> str:
 
 def _uri(path: str) -> str:
     return path
+
+
+def _as_text(value: Any) -> str | None:
+    """A JSON parameter as node-postgres sends it: null stays NULL, booleans 'true'/'false', arrays
+    Postgres array literals, objects JSON."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return _array_literal(value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _array_literal(values: list[Any]) -> str:
+    """node-postgres' arrayString: elements double-quoted with backslash escapes, nulls as NULL."""
+    def element(v: Any) -> str:
+        if v is None:
+            return "NULL"
+        if isinstance(v, list):
+            return _array_literal(v)
+        text = str(_as_text(v))
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "{" + ",".join(element(v) for v in values) + "}"

@@ -12,12 +12,14 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from orchestrator.context import StepContext
+from orchestrator.durations import Duration
 from orchestrator.errors import OrchestratorError, StepFailed, StoppedByHuman
 from orchestrator.function_inputs import FunctionInputs, disk_source, resolve, working_inputs
+from orchestrator.interrupts import Interrupts
 from orchestrator.ledger import Entry
 from orchestrator.playbook.models import ProjectInfo
 from orchestrator.prompt import NO_TERMINAL
-from orchestrator.rollback import ledger_for, rollback_function
+from orchestrator.rollback import StillFailing, ledger_for, rollback_function
 from orchestrator.rollout import CheckResult, Checks, deploy_one, live_versions, run_checks
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
 
@@ -31,6 +33,7 @@ class FunctionsConfig(StepConfig):
     checks: Checks = Checks()
     pause: Literal["each", "on_failure", "never"] = "on_failure"
     on_failure: Literal["rollback", "pause", "abort", "continue"] = "rollback"
+    cli_timeout: Duration = Field(300.0, description="how long one `functions deploy` may run before it is stopped")
 
     @field_validator("names")
     @classmethod
@@ -88,6 +91,7 @@ class _Rollout:
         self.config, self.ctx = config, ctx
         self.ledger = ledger_for(ctx)
         self.skip_checks = False
+        self.entry: int | None = None  # the ledger row of the function being deployed
         self.done: list[dict[str, object]] = []
         self.commit, self.user = ctx.git.head(), ctx.git.user()  # fixed for the whole run
         self.dirty = ctx.git.dirty_paths()  # one `git status` per step, not one per function
@@ -125,18 +129,31 @@ class _Rollout:
             return None
         self._refuse_rolled_back(name, content_hash)
         rel_paths = ctx.repo_paths(list(inputs.files))
-        deployed = deploy_one(ctx, name, known=self.live)
-        entry = self._record_live(name, deployed.info.version, content_hash, _touches(self.dirty, rel_paths))
+        dirty = _touches(self.dirty, rel_paths)
+        deployed = deploy_one(ctx, name, known=self.live, timeout=self.config.cli_timeout,
+                              intent={"action": "deploy", "commit": self.commit, "content_hash": content_hash,
+                                      "dirty": dirty, "user": self.user},
+                              on_live=lambda v: self._record_live(name, v, content_hash, dirty))
+        entry = self._record_live(name, deployed.info.version, content_hash, dirty)
         ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
-        result = (deployed.upload_check() or CheckResult("skipped")) if self.skip_checks \
-            else run_checks(ctx, name, deployed, self.config.checks)
+        try:
+            result = (deployed.upload_check() or CheckResult("skipped")) if self.skip_checks \
+                else run_checks(ctx, name, deployed, self.config.checks)
+        except Interrupts:
+            ctx.journal.write("interrupted", env=ctx.env_name, in_flight="checks", function=name,
+                              version=deployed.info.version, outcome="live")
+            ctx.ui.error(f"{name}: version {deployed.info.version} is live; its checks were interrupted")
+            raise
         failed = result.failed(self.config.checks)
         self._report(name, result)
         decision = "a"  # what the ledger says if the pause itself stops the run
         try:
             decision = self._decide(name, result, failed)
         finally:
-            outcome = "rolled_back" if decision == "r" else ("failed" if failed else "ok")
+            # A rollback is recorded by the rollback once it is live (the row turns rolled_back),
+            # or as rollback_failed: until then this version is what failed (or passed) and is live.
+            outcome = "failed" if failed or decision == "r" else "ok"
+            self.entry = entry
             if entry is not None:
                 why = "; ".join(result.reasons) or ("chosen at the pause" if decision == "r" else None)
                 self.ledger.set_outcome(entry, outcome, why if outcome != "ok" else None)
@@ -172,6 +189,30 @@ class _Rollout:
                          f"{self.ctx.env_name} on {bad.deployed_at[:19]} (deployed by {bad.deployed_by}; "
                          f"{bad.note or 'no reason recorded'}); not deployed. Fix forward, or pass "
                          "--allow-rolled-back to deploy them anyway")
+
+    def _rollback_failed(self, name: str, good: Entry, reason: str, exc: OrchestratorError) -> None:
+        """The automatic rollback did not go live: the failed version still is. Say so, record it."""
+        ctx, live = self.ctx, self.live_version(name)
+        first = str(exc).splitlines()[0]
+        if self.entry is not None:
+            try:
+                self.ledger.set_outcome(self.entry, "rollback_failed", f"{reason}; rollback to "
+                                        f"{good.git_commit[:12]} failed: {first}")
+            except OrchestratorError as ledger_exc:
+                ctx.ui.error(f"{name}: could not record the failed rollback in the ledger ({ledger_exc})")
+        ctx.journal.write("rollback_failed", env=ctx.env_name, function=name, to=good.git_commit, error=str(exc),
+                          live_version=live)
+        raise StepFailed(f"{name}: the rollback to {good.git_commit[:12]} FAILED ({first}); the failing version "
+                         f"{live if live is not None else '(unknown)'} is still LIVE in {ctx.env_name}. Roll back "
+                         f"by hand: `orchestrator rollback {name} --env {ctx.env_name} --to <commit>`; later "
+                         "functions were not deployed") from None
+
+    def live_version(self, name: str) -> int | None:
+        try:
+            info = self.ctx.api.get_function(self.ctx.env.project_ref, name)
+        except OrchestratorError:
+            return None
+        return info.version if info else None
 
     def _record_live(self, name: str, version: int, content_hash: str, dirty: bool) -> int | None:
         """Journal and ledger the new live version before anything else can fail (checks come after)."""
@@ -227,8 +268,14 @@ class _Rollout:
             raise StepFailed(f"{name} failed and the ledger has no earlier good deploy to roll back to; "
                              "the new version stays live: fix forward, or `orchestrator rollback "
                              f"{name} --env {self.ctx.env_name} --to <commit>`")
-        rollback_function(self.ctx, name, good.git_commit, checks=self.config.checks,
-                          reason="; ".join(result.reasons) or "chosen at the pause", confirm=False)
+        reason = "; ".join(result.reasons) or "chosen at the pause"
+        try:
+            rollback_function(self.ctx, name, good.git_commit, checks=self.config.checks, reason=reason,
+                              confirm=False, replaces=self.entry)
+        except StillFailing:
+            raise
+        except OrchestratorError as exc:
+            self._rollback_failed(name, good, reason, exc)
         remaining = self.config.names[self.config.names.index(name) + 1:]
         return StepOutcome("rolled_back", f"{name} rolled back to {good.git_commit[:12]}; not deployed: "
                            f"{', '.join(remaining) or 'none'}", {"functions": self.done, "rolled_back": name})

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from pydantic import Field
 
 from orchestrator.context import StepContext
-from orchestrator.errors import CommandFailed, StepFailed
+from orchestrator.durations import Duration
+from orchestrator.errors import CommandFailed, OrchestratorError, StepFailed
+from orchestrator.interrupts import Interrupts
 from orchestrator.playbook.models import ProjectInfo
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
 
@@ -25,6 +29,7 @@ _VERSION = re.compile(r"^(\d+)_")
 
 class MigrationsConfig(StepConfig):
     include_all: bool = Field(False, description="also apply local files older than the newest applied one")
+    cli_timeout: Duration = Field(900.0, description="how long `db push` may run before it is stopped")
 
 
 def version_of(name: str) -> str:
@@ -73,9 +78,16 @@ class MigrationsStep:
     def _push(self, config: MigrationsConfig, ctx: StepContext, pending: list[str]) -> StepOutcome:
         from orchestrator.adapters.supabase_cli import explain_push_error
 
-        with ctx.ui.status(f"db push: {len(pending)} migration(s)"):
-            args = ctx.cli.db_push_args(ctx.target(), include_all=config.include_all)
-            result = ctx.cli.run(args, target=ctx.target(), check=False)
+        ctx.journal.write("push_start", env=ctx.env_name, pending=pending)
+        started = datetime.now(UTC)
+        try:
+            with ctx.ui.status(f"db push: {len(pending)} migration(s)"):
+                args = ctx.cli.db_push_args(ctx.target(), include_all=config.include_all)
+                result = ctx.cli.run(args, target=ctx.target(), check=False, timeout=config.cli_timeout)
+        except Interrupts:  # the CLI was stopped; so is its database session; say what it applied
+            stop_orphans(ctx, started)
+            self.read_back(ctx, pending, "interrupted")
+            raise
         recorded = self.recorded_versions(ctx)
         applied = [p for p in pending if version_of(p) in recorded]
         missing = [p for p in pending if version_of(p) not in recorded]
@@ -92,11 +104,60 @@ class MigrationsStep:
             ctx.ui.ok(f"applied {name}")
         return StepOutcome("ok", f"{len(applied)} migration(s) applied", details)
 
+    def read_back(self, ctx: StepContext, pending: list[str], why: str) -> dict[str, list[str]]:
+        """After `db push` was stopped: which pending migrations the history now holds (journaled)."""
+        try:
+            recorded = self.recorded_versions(ctx)
+        except (OrchestratorError, *Interrupts) as exc:
+            ctx.journal.write("interrupted", env=ctx.env_name, in_flight="db push", pending=pending,
+                              outcome="unknown", error=str(exc))
+            ctx.ui.error(f"db push was {why}; could not read the migration history back ({exc}): run "
+                         "`orchestrator plan` to see what is still pending")
+            return {}
+        found = {"applied": [p for p in pending if version_of(p) in recorded],
+                 "not_applied": [p for p in pending if version_of(p) not in recorded]}
+        ctx.journal.write("interrupted", env=ctx.env_name, in_flight="db push", pending=pending, **found)
+        ctx.ui.error(f"db push was {why}: applied {', '.join(found['applied']) or 'none'}; "
+                     f"not applied {', '.join(found['not_applied']) or 'none'}")
+        return found
+
     def recorded_versions(self, ctx: StepContext) -> set[str]:
         present = ctx.query(HISTORY_EXISTS_SQL)
         if not present or not present[0].get("present"):
             return set()
         return {str(row["version"]) for row in ctx.query(HISTORY_SQL)}
+
+
+# Measured with CLI 3.1.0 and 2.122.1: both name their connection `@effect/sql-pg`. A stopped CLI
+# leaves its session running: the server finishes the migration it was sent and COMMITs it, seconds
+# after the orchestrator exited, unless that session is cancelled (its transaction then rolls back).
+CLI_APPLICATION_NAMES = ("@effect/sql-pg",)
+_ORPHANS_SQL = ("select pid from pg_stat_activity where backend_type = 'client backend' "
+                "and pid <> pg_backend_pid() and datname = current_database() and application_name = any($1) "
+                "and backend_start >= $2::timestamptz and state <> 'idle'")
+ORPHAN_WAIT_S = 10.0
+
+
+def stop_orphans(ctx: StepContext, since: datetime) -> None:
+    """Cancel the sessions the stopped CLI left running (only the CLI's, opened since the push began),
+    then wait up to ORPHAN_WAIT_S for them to end. Journaled; problems are reported, not raised."""
+    args = (list(CLI_APPLICATION_NAMES), (since - timedelta(seconds=5)).isoformat())
+    try:
+        pids = [int(r["pid"]) for r in ctx.query(_ORPHANS_SQL, args)]
+        if not pids:
+            return
+        ctx.query("select pg_cancel_backend(pid) from unnest($1::int[]) as pid", (pids,), read_only=False)
+        deadline = time.monotonic() + ORPHAN_WAIT_S
+        left = pids
+        while left and time.monotonic() < deadline:
+            time.sleep(0.2)
+            left = [int(r["pid"]) for r in ctx.query(_ORPHANS_SQL, args) if int(r["pid"]) in pids]
+        if left:
+            ctx.query("select pg_terminate_backend(pid) from unnest($1::int[]) as pid", (left,), read_only=False)
+        ctx.journal.write("stopped_sessions", env=ctx.env_name, pids=pids, terminated=left)
+    except (OrchestratorError, *Interrupts) as exc:
+        ctx.journal.write("stopped_sessions", env=ctx.env_name, error=str(exc))
+        ctx.ui.error(f"could not stop the CLI's database session ({exc}); a migration may still complete")
 
 
 def _error_lines(output: str) -> list[str]:
