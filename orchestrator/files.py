@@ -7,6 +7,7 @@ mode is set again on the open descriptor.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from orchestrator.errors import InputError
@@ -28,7 +29,8 @@ def open_private(path: Path, mode: str = "w") -> int:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     try:
         fd = os.open(path, flags, 0o600)
-        os.fchmod(fd, 0o600)
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # never a device: `plan` journals to /dev/null
+            os.fchmod(fd, 0o600)
     except OSError as exc:
         raise InputError(f"cannot write {path} ({exc.strerror}); make the folder writable") from None
     return fd

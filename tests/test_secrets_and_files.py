@@ -106,3 +106,14 @@ def test_an_unwritable_state_dir_is_exit_2(tmp_path: Path) -> None:
     blocker.write_text("a file where the state dir should be")
     with pytest.raises(InputError, match=r"cannot create .*\.orchestrator"):
         Journal.create(tmp_path, Redactor())
+
+
+def test_a_journal_on_dev_null_leaves_the_device_alone() -> None:
+    """`plan` journals to /dev/null: making that 0600 broke every other user of the machine."""
+    import os
+
+    before = os.stat(os.devnull).st_mode
+    journal = Journal(path=Path(os.devnull), run_id="plan", redact=Redactor())
+    journal.write("x")
+    journal.close()
+    assert os.stat(os.devnull).st_mode == before

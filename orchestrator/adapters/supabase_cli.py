@@ -99,8 +99,10 @@ class SupabaseCli:
         """SUPABASE_CLI, then .tools/supabase-3, then <project>/node_modules/.bin, then PATH."""
         if env.get("SUPABASE_CLI"):
             path = Path(env["SUPABASE_CLI"])
-            if not path.exists():
-                raise InputError(f"SUPABASE_CLI={path} does not exist; fix it or unset it")
+            if not path.is_file():
+                raise InputError(f"SUPABASE_CLI={path} is not a file; fix it or unset it")
+            if not os.access(path, os.X_OK):
+                raise InputError(f"SUPABASE_CLI={path} is not executable; `chmod +x` it, fix it or unset it")
             return path
         candidates = [local_supabase(3), project_dir / "node_modules/.bin/supabase" if project_dir else None]
         for found in candidates:

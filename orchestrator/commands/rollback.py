@@ -4,32 +4,42 @@ from an earlier commit, without a playbook run. Writes a journal like a run does
 from __future__ import annotations
 
 import getpass
+import re
 
 from orchestrator import __version__
 from orchestrator.commands.common import Session
 from orchestrator.commands.settings import bare_playbook, context, load_settings
 from orchestrator.errors import InputError, OrchestratorError
+from orchestrator.interrupts import Interrupts, describe, exit_code
 from orchestrator.journal import Journal
 from orchestrator.playbook.models import Playbook
 from orchestrator.rollback import resolve_target, rollback_function
+from orchestrator.steps.functions import SLUG
 
 
 def rollback(s: Session, function: str, env: str, to: str, playbook: str | None, project_ref: str | None) -> int:
+    if not re.match(SLUG, function):
+        raise InputError(f"{function!r} is not a function name (letters, digits, '-' and '_', starting with a "
+                         "letter)")
     pb = _settings(s, env, playbook, project_ref)
     journal = Journal.create(pb.project.root, s.redactor)
     ctx = context(s, pb, env, journal)
     journal.write("run_start", command="rollback", function=function, env=env, to=to, playbook=str(pb.path),
-                  project_ref=ctx.env.project_ref, user=getpass.getuser(), orchestrator=__version__)
-    code, error = 130, "interrupted"
+                  project_ref=ctx.env.project_ref, user=getpass.getuser(), orchestrator=__version__,
+                  environments=[env])
+    code, error, outcome = 3, "internal error", "failed"
     try:
         sha = resolve_target(ctx, function, to)
         result = rollback_function(ctx, function, sha)
-        code, error = 0, ""
+        code, error, outcome = 0, "", "succeeded"
     except OrchestratorError as exc:
         code, error = exc.exit_code, str(exc)
         raise
+    except Interrupts as exc:
+        code, error, outcome = exit_code(exc), describe(exc), "interrupted"
+        raise
     finally:
-        journal.write("run_end", outcome="succeeded" if code == 0 else "failed", exit_code=code, error=error)
+        journal.write("run_end", outcome=outcome, exit_code=code, error=error)
         journal.close()
     if s.ui.json_mode:
         s.ui.emit_json({"function": function, "environment": env, "commit": result.commit,

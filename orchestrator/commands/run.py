@@ -20,6 +20,7 @@ def run(s: Session, playbook: str, envs: Sequence[str]) -> int:
 
 def execute(s: Session, pb: Playbook, envs: list[str], *, done: frozenset[tuple[str, int]] = frozenset(),
             resumed_from: str | None = None) -> int:
+    require_git(pb)
     journal = Journal.create(pb.project.root, s.redactor)
     runner = Runner(pb, s.common.run_options(), s.ui, s.redactor, s.environ, journal, done)
     s.ui.step(f"run {journal.run_id}: playbook '{pb.name}' -> {' then '.join(envs)}")
@@ -29,3 +30,18 @@ def execute(s: Session, pb: Playbook, envs: list[str], *, done: frozenset[tuple[
     else:
         print_summary(s.ui, report)
     return report.exit_code
+
+
+def require_git(pb: Playbook) -> None:
+    """Functions are deployed (and rolled back) from git commits: without a repository holding a
+    commit, say so before anything runs, not after the migrations went out."""
+    if not any(spec.kind == "functions" for spec in pb.steps):
+        return
+    from orchestrator.adapters.git import Git
+
+    try:
+        Git.at(pb.project.root).head()
+    except InputError:
+        raise InputError(f"{pb.project.root} is not in a git repository with a commit: functions are deployed "
+                         "and rolled back from commits. Run `git init` and commit, or point project_dir at a "
+                         "checkout") from None
