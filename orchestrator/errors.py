@@ -34,12 +34,24 @@ class PlaybookError(InputError):
 
     def __init__(self, file: str, problems: Sequence[Located]) -> None:
         self.file, self.problems = file, list(problems)
-        super().__init__("\n".join(_located(file, p) for p in self.problems))
+        lines = [_located(file, p) for p in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            lines.append(f"{file}: ... and {len(self.problems) - MAX_PROBLEMS} more problem(s)")
+        super().__init__("\n".join(lines))
+
+
+MAX_PROBLEMS = 50  # a file with 20,000 bad values once produced an 8 MB message
+MAX_LINE = 400
+_UNPRINTABLE = {c: f"\\x{c:02x}" for c in (*range(32), *range(0x7f, 0xa0))} | {0x2028: "\\u2028",
+                                                                                  0x2029: "\\u2029"}
 
 
 def _located(file: str, problem: Located) -> str:
+    """One line per problem, whatever keys and values hold (line breaks, control characters)."""
     where = f"{file}:{problem.line}" if problem.line else file
-    return f"{where}: {problem.path}: {problem.message}" if problem.path else f"{where}: {problem.message}"
+    text = f"{where}: {problem.path}: {problem.message}" if problem.path else f"{where}: {problem.message}"
+    text = text.translate(_UNPRINTABLE)
+    return text if len(text) <= MAX_LINE else text[:MAX_LINE] + "..."
 
 
 class StepFailed(OrchestratorError):

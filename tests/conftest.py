@@ -18,6 +18,16 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "Test Engineer", "GIT_AUTHOR_EMAIL": "test@example
            "GIT_COMMITTER_NAME": "Test Engineer", "GIT_COMMITTER_EMAIL": "test@example.com"}
 
 
+@pytest.fixture(autouse=True)
+def forget_secrets() -> Iterator[None]:
+    """The process-wide set of secrets (orchestrator.redact) is per process; a test process runs many
+    commands: without this, a value one test registered is masked in every later test's output."""
+    from orchestrator import redact
+
+    yield
+    redact._KNOWN.clear()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
     with PostgresCluster() as cluster:

@@ -62,11 +62,11 @@ class Database:
             self._conn = None
 
 
-def query(db_url: str, sql: str, *, redactor: Redactor, read_only: bool = True,
+def query(db_url: str, sql: str, params: Sequence[Any] = (), *, redactor: Redactor, read_only: bool = True,
           timeout_s: float = 60) -> list[dict[str, Any]]:
     """One query on a connection of its own."""
     db = Database(db_url, redactor, timeout_s)
     try:
-        return db.query(sql, read_only=read_only)
+        return db.query(sql, params, read_only=read_only)
     finally:
         db.close()

@@ -186,7 +186,7 @@ class SupabaseCli:
         return result, timed_out
 
     def _heartbeat(self, argv: list[str], started: float) -> Callable[[], None]:
-        what = " ".join(a for a in argv[4:] if not a.startswith("-"))[:60]
+        what = " ".join(a for a in argv[5:] if not a.startswith("-"))[:60]  # after --workdir D --agent no
 
         def beat() -> None:
             if self._on_output is not None:
@@ -333,20 +333,33 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float | None = None) -> int
 
 
 def _signal_group(proc: subprocess.Popen[bytes], signals: Sequence[int], grace: float) -> None:
+    """Send each signal in turn to the child's process group until no member is left (the child
+    exiting is not enough: a shell or node wrapper leaves its own children behind)."""
     for sig in signals:
+        if not _group_alive(proc):
+            break
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             break
-        try:
-            proc.wait(timeout=grace if sig != signal.SIGKILL else _KILL_GRACE_S)
-            break
-        except subprocess.TimeoutExpired:
-            continue
+        deadline = time.monotonic() + (grace if sig != signal.SIGKILL else _KILL_GRACE_S)
+        while _group_alive(proc) and time.monotonic() < deadline:
+            time.sleep(0.05)
     try:
         proc.wait(timeout=_KILL_GRACE_S)
     except subprocess.TimeoutExpired:
         pass
+
+
+def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
+    proc.poll()  # reap the leader, or a zombie keeps the group "alive"
+    try:
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _checked_ref(ref: str) -> str:

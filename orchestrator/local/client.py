@@ -53,6 +53,10 @@ class SimClient:
                  "hang": hang}
         self._http.post("/_sim/faults", json=fault).raise_for_status()
 
+    def faults_left(self) -> list[int]:
+        """How many calls each injected fault still waits for (0: its calls have all arrived)."""
+        return [int(f["count"]) for f in self._get("/_sim/faults")]
+
     def clear_faults(self) -> None:
         self._http.delete("/_sim/faults").raise_for_status()
 

@@ -97,6 +97,10 @@ class Faults:
         with self._lock:
             self._faults.clear()
 
+    def remaining(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"method": f.method, "path": f.path, "count": f.count} for f in self._faults]
+
     def take(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:

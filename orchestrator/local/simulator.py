@@ -11,6 +11,7 @@ Admin endpoints (bearer token too):
     GET    /_sim/functions/{slug}/versions/{n}/files    {"files": {path: base64}}
     GET    /_sim/requests   DELETE /_sim/requests      the request log
     POST   /_sim/faults {method, path (glob), count, status, latency, hang}   DELETE /_sim/faults
+    GET    /_sim/faults     the faults with the calls each has left (0: every one has arrived)
     GET    /_sim/logs                                   raw log rows
     GET    /_sim/secrets                                names and sha256 of values
     GET    /health                                      liveness, no token
@@ -123,6 +124,7 @@ class Simulator:
             route("GET", "/_sim/requests", "sim.requests", lambda r: json_response(200, self.requests.entries())),
             route("DELETE", "/_sim/requests", "sim.requests.clear", self._clear_requests),
             route("POST", "/_sim/faults", "sim.faults", self._add_fault),
+            route("GET", "/_sim/faults", "sim.faults.list", lambda r: json_response(200, self.faults.remaining())),
             route("DELETE", "/_sim/faults", "sim.faults.clear", self._clear_faults),
             route("GET", "/_sim/logs", "sim.logs", lambda r: json_response(200, self.logs.rows())),
             route("GET", "/_sim/secrets", "sim.secrets", self._secrets),

@@ -294,7 +294,13 @@ def _check_steps(steps: list[StepSpec], project: ProjectInfo, source: Source) ->
 
     out = []
     for spec in steps:
-        for problem in REGISTRY[spec.kind].check(spec.config, project):
+        try:
+            found = REGISTRY[spec.kind].check(spec.config, project)
+        except (OSError, ValueError) as exc:  # a name too long for a path, say
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            out.append(Located(spec.line, format_path(("steps", spec.index, spec.kind)), f"not usable here ({why})"))
+            continue
+        for problem in found:
             loc: Path_ = ("steps", spec.index, spec.kind, *_split_path(problem.path))
             out.append(Located(source.line_of(loc), format_path(loc), problem.message))
     return out

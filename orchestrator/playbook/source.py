@@ -6,6 +6,7 @@ keeps its line: errors can then say `playbook.yaml:12: steps[3].functions.names[
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -79,17 +80,21 @@ class _Loader(yaml.SafeLoader):
 
 
 class _Walker:
-    def __init__(self, env: Mapping[str, str], missing_ok: Callable[[Path_], bool]) -> None:
+    def __init__(self, env: Mapping[str, str], missing_ok: Callable[[Path_], bool], text: str) -> None:
         self.env, self.missing_ok = env, missing_ok
         self.source = Source(data=None)
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._scalars = yaml.constructor.SafeConstructor()
         self._values = 0
+        self._merging: set[int] = set()  # mappings being merged now (`&a {<<: *a}` would never end)
 
     def node(self, node: yaml.Node, path: Path_) -> Any:
         self._values += 1
         if self._values > MAX_VALUES:
             raise _TooBig(node, f"more than {MAX_VALUES:,} values (aliases expanding without bound?)")
-        self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if len(path) > MAX_DEPTH:  # an alias inside its own anchor (`&r [*r]`) nests without end
+            raise _TooBig(node, f"nested deeper than {MAX_DEPTH} levels (an alias inside its own anchor?)")
+        self.source.lines.setdefault(path, self.line(node))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
             self.problem(node, path, f"YAML tag {_tag(node.tag)} is not supported in a playbook; remove it")
             return None
@@ -100,13 +105,17 @@ class _Walker:
         value = self.scalar(node, path)
         return self.interpolate(value, node, path) if isinstance(value, str) else value
 
+    def line(self, node: yaml.Node) -> int:
+        """The line an editor shows: YAML also counts CR, NEL and U+2028 as line breaks."""
+        return bisect.bisect_right(self._starts, node.start_mark.index)
+
     def scalar(self, node: yaml.Node, path: Path_) -> Any:
         if node.tag not in _SCALAR_TAGS:
             self.problem(node, path, f"YAML tag {_tag(node.tag)} is not supported in a playbook; remove it")
             return None
         try:
             return self._scalars.construct_object(node)
-        except (ValueError, OverflowError, yaml.YAMLError):
+        except Exception:  # noqa: BLE001 - PyYAML's constructors raise ValueError, KeyError, AttributeError...
             kind = node.tag.removeprefix(_STD)
             shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
             self.problem(node, path, f"{shown!r} is not a valid {kind}"
@@ -128,9 +137,9 @@ class _Walker:
             if key in out:
                 self.problem(key_node, sub, "duplicate key; each key may appear once")
             if merging:  # a key written in the merging mapping keeps its own line
-                self.source.lines.setdefault(sub, key_node.start_mark.line + 1)
+                self.source.lines.setdefault(sub, self.line(key_node))
             else:
-                self.source.lines[sub] = key_node.start_mark.line + 1
+                self.source.lines[sub] = self.line(key_node)
             out[key] = self.node(value_node, sub)
         # YAML merge keys (`<<: *base`): keys written here win over merged ones
         merged: dict[str, Any] = {}
@@ -144,7 +153,15 @@ class _Walker:
             if not isinstance(source, yaml.MappingNode):
                 self.problem(key_node, path, "<< merges a mapping (or a list of mappings), e.g. `<<: *base`")
                 return
-            for key, value in self.mapping(source, path, merging=True).items():
+            if id(source) in self._merging:
+                self.problem(key_node, path, "<< merges a mapping into itself")
+                return
+            self._merging.add(id(source))
+            try:
+                merged = self.mapping(source, path, merging=True)
+            finally:
+                self._merging.discard(id(source))
+            for key, value in merged.items():
                 into.setdefault(key, value)  # the first mapping listed wins
 
     def interpolate(self, value: str, node: yaml.Node, path: Path_) -> str:
@@ -163,7 +180,7 @@ class _Walker:
         return _VAR.sub(sub, value)
 
     def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
-        self.source.problems.append(Located(node.start_mark.line + 1, format_path(path), message))
+        self.source.problems.append(Located(self.line(node), format_path(path), message))
 
 
 def read_source(text: str, env: Mapping[str, str],
@@ -173,7 +190,7 @@ def read_source(text: str, env: Mapping[str, str],
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        line = mark.line + 1 if mark else None
+        line = text.count("\n", 0, mark.index) + 1 if mark else None
         return Source(data=None, problems=[Located(line, "", f"invalid YAML: {exc.problem}")])
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, max(exc.position, 0)) + 1
@@ -181,11 +198,11 @@ def read_source(text: str, env: Mapping[str, str],
                                                              "allowed in YAML (a control character?)")])
     except yaml.YAMLError as exc:
         return Source(data=None, problems=[Located(None, "", f"invalid YAML: {exc}")])
-    walker = _Walker(env, missing_ok)
+    walker = _Walker(env, missing_ok, text)
     try:
         walker.source.data = walker.node(root, ()) if root is not None else None
     except _TooBig as exc:
-        return Source(data=None, problems=[Located(exc.node.start_mark.line + 1, "", str(exc))])
+        return Source(data=None, problems=[Located(walker.line(exc.node), "", str(exc))])
     return walker.source
 
 

@@ -77,7 +77,8 @@ def test_version_dispatch_boundaries(tmp_path: Path) -> None:
 
 def test_locate_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     explicit = tmp_path / "my-supabase"
-    explicit.write_text("")
+    explicit.write_text("#!/bin/sh\n")
+    explicit.chmod(0o755)
     assert SupabaseCli.locate(None, {"SUPABASE_CLI": str(explicit)}) == explicit
     with pytest.raises(InputError, match="SUPABASE_CLI"):
         SupabaseCli.locate(None, {"SUPABASE_CLI": str(tmp_path / "missing")})

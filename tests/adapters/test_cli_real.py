@@ -89,7 +89,7 @@ def test_version_is_read_once_then_cached_on_disk(major: int, project: Path, tmp
     rec = Recorder()
     cli = make(major, project, rec)
     assert cli.version == expected
-    assert cli.version and len(rec.calls) == 1
+    assert cli.version and [c["event"] for c in rec.calls] == ["cli_start", "cli"]
     again = Recorder()
     assert make(major, project, again).version == expected
     assert again.calls == []  # a second process would not pay for `supabase --version`
@@ -228,7 +228,52 @@ def test_timeout_kills_the_process_group(tmp_path: Path) -> None:
                       on_call=rec.calls.append, on_output=rec.lines.append)
     with pytest.raises(CommandFailed, match="timed out after 1.5s"):
         cli.run(["--version"], timeout=1.5)
-    assert rec.lines == ["started"] and rec.calls[0]["timed_out"] is True
+    assert rec.lines == ["started"] and rec.calls[-1]["timed_out"] is True
+    assert not _alive(int(pidfile.read_text()))
+
+
+def test_a_slow_cli_says_it_is_still_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hanging CLI used to mean 15 minutes of silence; now a line every HEARTBEAT_S."""
+    from orchestrator.adapters import supabase_cli
+
+    monkeypatch.setattr(supabase_cli, "HEARTBEAT_S", 0.3)
+    script = tmp_path / "slow-supabase"
+    script.write_text("#!/bin/sh\nsleep 300\n")
+    script.chmod(0o755)
+    rec = Recorder()
+    cli = SupabaseCli(script, workdir=tmp_path, env={"PATH": os.environ["PATH"]}, redactor=Redactor(),
+                      on_call=rec.calls.append, on_output=rec.lines.append)
+    with pytest.raises(CommandFailed, match="timed out after 1.2s"):
+        cli.run(["db", "push"], timeout=1.2)
+    beats = [line for line in rec.lines if "still running after" in line]
+    assert len(beats) >= 2 and beats[0].startswith("... supabase db push: still running after")
+
+
+def test_an_interrupt_stops_the_cli_process_group_and_is_recorded(tmp_path: Path) -> None:
+    """The CLI has its own session: a Ctrl-C at the terminal never reaches it unless forwarded."""
+    import signal
+
+    pidfile = tmp_path / "grandchild.pid"
+    script = tmp_path / "slow-supabase"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pidfile}\necho started\nwait\n")
+    script.chmod(0o755)
+    rec = Recorder()
+    cli = SupabaseCli(script, workdir=tmp_path, env={"PATH": os.environ["PATH"]}, redactor=Redactor(),
+                      on_call=rec.calls.append, on_output=rec.lines.append)
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            cli.run(["db", "push"], timeout=60)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert rec.calls[0]["event"] == "cli_start" and rec.calls[0]["pid"] > 0
+    assert rec.calls[-1]["interrupted"] is True
     assert not _alive(int(pidfile.read_text()))
 
 

@@ -38,8 +38,8 @@ def _wait_for_deploy_call(project: Project, proc: subprocess.Popen[str], name: s
         if (project.root / ".orchestrator" / "runs").is_dir():
             started = [e for e in _events(project) if e["event"] == "cli_start" and "deploy" in e["argv"]
                        and name in e["argv"]]
-            if started:
-                time.sleep(2.0)  # the CLI has sent its request; the server is "slow" to answer
+            if started and project.sim.faults_left() == [0]:  # the request reached the "slow" server
+                time.sleep(0.5)
                 return started[0]
         time.sleep(0.1)
     raise AssertionError("the deploy never started")

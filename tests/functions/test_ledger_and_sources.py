@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from orchestrator.adapters import database
@@ -11,7 +13,8 @@ from orchestrator.redact import Redactor
 
 @pytest.fixture
 def ledger(fresh_db: str) -> Ledger:
-    return Ledger(lambda sql: database.query(fresh_db, sql, redactor=Redactor(), read_only=False), "staging")
+    return Ledger(lambda sql, params: database.query(fresh_db, sql, params, redactor=Redactor(), read_only=False),
+                  "staging")
 
 
 def _add(ledger: Ledger, commit: str, content: str, outcome: str = "ok", *, action: str = "deploy",
@@ -22,7 +25,7 @@ def _add(ledger: Ledger, commit: str, content: str, outcome: str = "ok", *, acti
 
 def test_empty_ledger_reads_without_creating_the_schema(ledger: Ledger) -> None:
     assert ledger.entries() == [] and ledger.last_good("f") is None and ledger.last_ok("f") is None
-    assert ledger.query("select to_regclass('supabase_orchestrator.deploy_ledger') is null as absent") == [
+    assert ledger.query("select to_regclass('supabase_orchestrator.deploy_ledger') is null as absent", ()) == [
         {"absent": True}]
 
 
@@ -94,8 +97,8 @@ def test_dirty_detection_matches_folders_not_prefixes() -> None:
 
 def test_a_ledger_from_the_previous_version_is_upgraded_once(fresh_db: str) -> None:
     """Its outcome check lacked 'live' and it had no note column; reads work before the upgrade."""
-    def run(sql: str) -> list[dict[str, object]]:
-        return database.query(fresh_db, sql, redactor=Redactor(), read_only=False)
+    def run(sql: str, params: Sequence[object] = ()) -> list[dict[str, object]]:
+        return database.query(fresh_db, sql, params, redactor=Redactor(), read_only=False)
 
     run("create schema supabase_orchestrator; create table supabase_orchestrator.deploy_ledger ("
         "id bigserial primary key, environment text not null, function_name text not null, action text not null,"
@@ -108,6 +111,7 @@ def test_a_ledger_from_the_previous_version_is_upgraded_once(fresh_db: str) -> N
     old = Ledger(run, "staging")
     assert [(e.git_commit, e.note) for e in old.entries()] == [("c0", None)]
     _add(old, "c1", "h1", "live")
+    _add(old, "c2", "h2", "rollback_failed")  # the outcome this version added
     oid = run("select oid from pg_constraint where conname = 'deploy_ledger_outcome_check'")[0]["oid"]
     Ledger(run, "staging").ensure()  # a later run: the constraint is left alone
     assert run("select oid from pg_constraint where conname = 'deploy_ledger_outcome_check'")[0]["oid"] == oid
