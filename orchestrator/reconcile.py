@@ -23,6 +23,7 @@ from orchestrator.ledger import Ledger
 @dataclass
 class Finding:
     run_id: str
+    ended: bool = False  # it ended (interrupted, or the ledger failed), rather than being killed
     messages: list[str] = field(default_factory=list)
     recorded: list[str] = field(default_factory=list)  # functions written to the ledger now
 
@@ -32,7 +33,7 @@ def reconcile(ctx: StepContext, ledger: Ledger, *, record: bool = True) -> list[
     went live unrecorded. Problems reading the API or the ledger are reported, never raised."""
     findings = []
     for path, events in _unfinished(ctx.playbook.project.root, ctx.env_name, ctx.journal.run_id):
-        finding = Finding(path.stem)
+        finding = Finding(path.stem, ended=any(e["event"] == "run_end" for e in events))
         try:
             _check_run(ctx, ledger, events, finding, record)
         except OrchestratorError as exc:
@@ -73,12 +74,15 @@ def _ended_cleanly(path: Path) -> bool:
             tail = fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
     except OSError:
         return False
-    return b'"event": "run_end"' in tail and b'"outcome": "interrupted"' not in tail
+    return (b'"event": "run_end"' in tail and b'"outcome": "interrupted"' not in tail
+            and b'"exit_code": 0' in tail)  # a failed run may have left a deploy unrecorded
 
 
 def _was_interrupted(events: list[dict[str, Any]], env: str) -> bool:
-    return any(e["event"] == "interrupted" and e.get("env") == env and e.get("outcome") in ("unknown", "not deployed")
-               for e in events)
+    """Ended, but left something to check: an interrupted deploy whose outcome was not yet known,
+    or a deploy that went live while the ledger could not be written."""
+    return any(e.get("env") == env and ((e["event"] == "interrupted" and e.get("outcome") in ("unknown", "not deployed"))
+                                        or e["event"] == "ledger_error") for e in events)
 
 
 def _check_run(ctx: StepContext, ledger: Ledger, events: list[dict[str, Any]], finding: Finding,
@@ -146,7 +150,8 @@ def _check_push(ctx: StepContext, events: list[dict[str, Any]], finding: Finding
 def _report(ctx: StepContext, finding: Finding, recorded: bool) -> None:
     if not finding.messages:
         finding.messages.append("nothing was in flight")
-    ctx.ui.warn(f"run {finding.run_id} did not finish in {ctx.env_name}:")
+    how = "ended leaving work to check" if finding.ended else "did not finish (killed?)"
+    ctx.ui.warn(f"run {finding.run_id} {how} in {ctx.env_name}:")
     for message in finding.messages:
         ctx.ui.warn(f"  {message}")
     ctx.journal.write("reconciled", env=ctx.env_name, run=finding.run_id, messages=finding.messages,

@@ -156,7 +156,7 @@ class _Rollout:
             self.entry = entry
             if entry is not None:
                 why = "; ".join(result.reasons) or ("chosen at the pause" if decision == "r" else None)
-                self.ledger.set_outcome(entry, outcome, why if outcome != "ok" else None)
+                self._set_outcome(name, deployed.info.version, entry, outcome, why if outcome != "ok" else None)
         # A human who chose "continue" at the pause accepted the failure; a policy did not.
         accepted = failed and decision in {"c", "s"} and self.ctx.prompter.interactive and not self.ctx.options.yes
         self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
@@ -189,6 +189,16 @@ class _Rollout:
                          f"{self.ctx.env_name} on {bad.deployed_at[:19]} (deployed by {bad.deployed_by}; "
                          f"{bad.note or 'no reason recorded'}); not deployed. Fix forward, or pass "
                          "--allow-rolled-back to deploy them anyway")
+
+    def _set_outcome(self, name: str, version: int, entry: int, outcome: str, why: str | None) -> None:
+        try:
+            self.ledger.set_outcome(entry, outcome, why)
+        except OrchestratorError as exc:
+            self.ctx.journal.write("ledger_error", env=self.ctx.env_name, function=name, version=version,
+                                   outcome=outcome, error=str(exc))
+            raise StepFailed(f"{name}: version {version} is live and its checks ended {outcome}, but the ledger "
+                             f"could not be updated ({str(exc).splitlines()[0]}): it still says 'live' there. "
+                             "Later functions were not deployed.") from None
 
     def _rollback_failed(self, name: str, good: Entry, reason: str, exc: OrchestratorError) -> None:
         """The automatic rollback did not go live: the failed version still is. Say so, record it."""
@@ -225,7 +235,8 @@ class _Rollout:
         except OrchestratorError as exc:
             ctx.journal.write("ledger_error", env=ctx.env_name, function=name, version=version, error=str(exc))
             raise StepFailed(f"{name}: version {version} is LIVE in {ctx.env_name} but could not be written to "
-                             f"the deploy ledger ({exc}); the journal {ctx.journal.path} records it. "
+                             f"the deploy ledger ({str(exc).splitlines()[0]}); the journal {ctx.journal.path} "
+                             "records it and the next run on this environment writes it to the ledger. "
                              "Later functions were not deployed.") from None
 
     def _report(self, name: str, result: CheckResult) -> None:
