@@ -14,6 +14,7 @@ from orchestrator.interrupts import Interrupts, describe, exit_code
 from orchestrator.journal import Journal
 from orchestrator.playbook.models import Playbook
 from orchestrator.rollback import resolve_target, rollback_function
+from orchestrator.runner import reconcile_env
 from orchestrator.steps.functions import SLUG
 
 
@@ -29,6 +30,7 @@ def rollback(s: Session, function: str, env: str, to: str, playbook: str | None,
                   environments=[env])
     code, error, outcome = 3, "internal error", "failed"
     try:
+        reconcile_env(ctx, record=True)  # a killed run's live-but-unrecorded deploy changes last-good
         sha = resolve_target(ctx, function, to)
         result = rollback_function(ctx, function, sha)
         code, error, outcome = 0, "", "succeeded"
