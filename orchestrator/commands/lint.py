@@ -30,7 +30,7 @@ def lint(paths: list[Path], *, fmt: str = "text", since: str | None = None, conf
     if fail_on not in FAIL_ON:
         raise InputError(f"unknown fail_on {fail_on!r}; use one of {', '.join(FAIL_ON)}")
     targets = paths or [_default_folder(project_dir)]
-    cfg = config or LintConfig.from_pyproject(project_dir / "pyproject.toml")
+    cfg = config or LintConfig.for_project(project_dir)
     only = changed_since(since, targets, project_dir) if since else None
     report = lint_paths(targets, cfg, only=only, root=Path.cwd())
     if console is None:

@@ -21,7 +21,7 @@ from orchestrator.lint.rules import (
     Unless,
     load_rules,
 )
-from orchestrator.lint.rules.meta import SYNTAX, UNKNOWN_IGNORE
+from orchestrator.lint.rules.meta import NOT_CHECKED, SYNTAX, UNKNOWN_IGNORE
 from orchestrator.lint.settle import FactIndex
 from orchestrator.lint.sqlfile import SqlFile, Stmt, load
 
@@ -52,7 +52,13 @@ def analyze_file(path: Path, display: str, cfg: LintConfig) -> FileResult:
     """Parse one file and run every statement and file checker on it."""
     sql = load(path, display)
     ctx = FileCtx(sql, cfg)
-    pending: list[Pending] = [(Hit(SYNTAX, e.offset, e.message), None, ()) for e in sql.errors]
+    by_start = {s.start: s for s in sql.stmts if s.parent is None}
+    pending: list[Pending] = []
+    for rule_id, problems in ((SYNTAX, sql.errors), (NOT_CHECKED, sql.unchecked)):
+        for problem in problems:  # a statement's ignore comment applies to its body's problems too
+            owner = by_start.get(problem.offset)
+            if owner is None or rule_id not in owner.ignores:
+                pending.append((Hit(rule_id, problem.offset, problem.message), owner, ()))
     for stmt in sql.stmts:
         checks = BY_KIND.get(stmt.kind)
         if checks:
@@ -60,7 +66,6 @@ def analyze_file(path: Path, display: str, cfg: LintConfig) -> FileResult:
         if stmt.runs_now:
             for record in FACTS.get(stmt.kind, ()):
                 record(stmt, ctx)
-    by_start = {s.start: s for s in sql.stmts if s.parent is None}
     for check in FILE_CHECKS:
         for hit in check(ctx):
             owner = by_start.get(hit.offset)

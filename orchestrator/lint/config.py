@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace, asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,16 @@ class LintConfig:
         object.__setattr__(self, "exposed_schemas", _names("exposed_schemas", self.exposed_schemas))
         object.__setattr__(self, "severity", _severities(self.severity))
         object.__setattr__(self, "pg_version", _pg_version(self.pg_version))
+
+    @classmethod
+    def for_project(cls, root: Path) -> LintConfig:
+        """pyproject.toml's `[tool.orchestrator.lint]`; without `exposed_schemas` there, the schemas
+        the project's Data API serves: `[api] schemas` of supabase/config.toml (default public)."""
+        cfg = cls.from_pyproject(root / "pyproject.toml")
+        if _pyproject_sets(root / "pyproject.toml", "exposed_schemas"):
+            return cfg
+        schemas = _config_toml_schemas(root / "supabase" / "config.toml")
+        return replace(cfg, exposed_schemas=schemas) if schemas else cfg
 
     @classmethod
     def from_pyproject(cls, path: Path) -> LintConfig:
@@ -76,6 +86,28 @@ class LintConfig:
         if rule_id in self.disable:
             return None
         return self.severity.get(rule_id, default)
+
+
+def _pyproject_sets(path: Path, key: str) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    table = data.get("tool", {}).get("orchestrator", {}).get("lint", {})
+    return key in table or key.replace("_", "-") in table
+
+
+def _config_toml_schemas(path: Path) -> tuple[str, ...]:
+    """`[api] schemas` of supabase/config.toml; () when absent or unreadable (the CLI reports those)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    api = data.get("api")
+    schemas = api.get("schemas") if isinstance(api, dict) else None
+    if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
+        return ()
+    return tuple(s for s in schemas if s != "graphql_public")  # it exposes one function, no tables
 
 
 class _BadValue(ValueError):

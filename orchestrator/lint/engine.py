@@ -67,7 +67,11 @@ def _lint(paths: Sequence[Path], cfg: LintConfig, only: Collection[Path] | None,
         shown = tuple(_display(p, root) for p in files if _resolve(p) in chosen)
         results = list(analysed)
     asked = {u.key for r in results for _, unless in r.findings for u in unless}
-    index = FactIndex([r.events(asked) for r in results], [_resolve(r.path) in chosen for r in results])
+    # Which earlier files are pushed together with a file (their tables are new, empty): the files
+    # asked about (pending ones, or changed since a ref); by default each file is judged alone, as
+    # the pending migration it once was, against the populated tables of every earlier file.
+    batch = [only is not None and _resolve(r.path) in chosen for r in results]
+    index = FactIndex([r.events(asked) for r in results], batch)
     located = [f for i, r in enumerate(results) for f in _settle(r, i, index)] + set_wide
     kept = list(_apply_settings(located, results, chosen, cfg))
     return LintReport(tuple(sorted(kept, key=Finding.sort_key)), shown)

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from pglast import parser as pg
 
+from orchestrator.lint import squawk
 from orchestrator.lint.nodes import Node, def_elems
 from orchestrator.lint.pgjson import RawStmt, decode, plpgsql_functions, statements
 
 _TRIVIA = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _IGNORE = re.compile(rb"--[ \t]*orchestrator-lint:[ \t]*(ignore-file|ignore)\b([^\n]*)")
+_SQUAWK_IGNORE = re.compile(rb"--[ \t]*squawk-(ignore-file|ignore)\b([^\n]*)")
 _DOLLAR_TAG = re.compile(rb"\$[A-Za-z_0-9]*\$")
 # Read the few fields we need straight from PL/pgSQL's JSON: much cheaper than loading it all.
 _EXECSQL = re.compile(r'"PLpgSQL_stmt_execsql":\{"lineno":(\d+),"sqlstmt":\{"PLpgSQL_expr":\{"query":("(?:[^"\\]|\\.)*")')
@@ -83,6 +85,7 @@ class SqlFile:
         self._line_starts: list[int] | None = None
         self.stmts: list[Stmt] = []
         self.errors: list[SyntaxProblem] = []
+        self.unchecked: list[SyntaxProblem] = []  # bodies the offline compiler could not read
         self.comments = _ignore_comments(data)
         self.file_ignores = {r for c in self.comments if c.file_level for r in c.rules}
 
@@ -135,7 +138,10 @@ class SqlFile:
 def load(path: Path, display: str) -> SqlFile:
     """Read and parse a file; syntax errors land in `errors`, never raise."""
     with open(path, "rb") as f:  # pathlib's read_bytes costs twice as much per file
-        sql = SqlFile(path, display, f.read())
+        data = f.read()
+    # A UTF-8 byte-order mark: the CLI sends the file as is and Postgres skips it; three spaces keep
+    # every byte offset where it was.
+    sql = SqlFile(path, display, b"   " + data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
     try:
         tree = pg.parse_sql_json(sql.data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -183,11 +189,69 @@ def _plpgsql_bodies(sql: SqlFile, tops: list[Stmt]) -> dict[int, str]:
             return {id(s): body for s, body in zip(wanted, found, strict=True)}
     bodies = {}
     for stmt in wanted:
-        try:
-            bodies[id(stmt)] = pg.parse_plpgsql_json(sql.text(stmt))
-        except pg.ParseError as exc:
-            sql.errors.append(SyntaxProblem(stmt.start, f"in PL/pgSQL body: {exc.args[0]}"))
+        compiled = _compile_body(sql.text(stmt))
+        if isinstance(compiled, str):
+            bodies[id(stmt)] = compiled
+        elif str(compiled.args[0]).startswith("syntax error"):  # PostgreSQL would refuse it too
+            sql.errors.append(SyntaxProblem(stmt.start, f"in PL/pgSQL body: {compiled.args[0]}"))
+        else:  # needs the catalog (a type, a table): PostgreSQL may well accept it
+            sql.unchecked.append(SyntaxProblem(stmt.start, str(compiled.args[0])))
     return bodies
+
+
+def _compile_body(text: str) -> str | pg.ParseError:
+    """The compiled body's JSON. The offline compiler has no catalog: it cannot resolve types outside
+    `public`/`pg_catalog` (`app.role`), arrays of user types, or rows of such tables, which
+    PostgreSQL accepts. The statements are what rules read, not the variables' types, so on failure
+    the declared types are replaced (same lines, so line numbers hold) and it is compiled again."""
+    try:
+        return pg.parse_plpgsql_json(text)
+    except pg.ParseError as exc:
+        first = exc
+    tag = _DOLLAR_TEXT.search(text)
+    end = text.find(tag.group(0), tag.end()) if tag else -1
+    if tag is None or end < 0:
+        return first
+    head = _HEADER_TYPE.sub("text", text[:tag.start()]) + tag.group(0)  # argument and return types
+    for rewrite in (_plain_types, _all_types):
+        body = _DECLARATION.sub(rewrite, text[tag.end():end])
+        try:
+            return pg.parse_plpgsql_json(head + body + text[end:])
+        except pg.ParseError:
+            continue
+    return first
+
+
+_DOLLAR_TEXT = re.compile(r"\$[A-Za-z_0-9]*\$")
+# a type in another schema than public/pg_catalog, in a CREATE FUNCTION header (not the function's
+# own name, which a parenthesis follows)
+_HEADER_TYPE = re.compile(r'(?i)(?<![\w$."])(?!public\.|pg_catalog\.)(?:[A-Za-z_][\w$]*|"[^"]+")\.'
+                          r'(?:[A-Za-z_][\w$]*|"[^"]+")(?![\w$"]|\s*\()')
+# `name [constant] type [collate c] [not null] [default|:=|= expr];` inside a DECLARE section
+_DECLARATION = re.compile(
+    r"(?im)(?P<lead>(?:^|(?<=;)|\bdeclare\b)[ \t]*(?:declare[ \t]+)?"
+    r"(?!(?:begin|declare|end|exception|if|for|loop|return|perform|select|update|delete|insert)\b)"
+    r"[A-Za-z_][\w$]*[ \t]+(?:constant[ \t]+)?)(?!(?:cursor|alias|refcursor|no[ \t]+scroll|scroll)\b)"
+    r"(?P<type>[^;:=\n]+?)(?P<tail>[ \t]*(?:collate[ \t]+\S+[ \t]*)?(?:not[ \t]+null[ \t]*)?(?:(?:default|:=|=)[^;\n]*)?;)")
+_FOREIGN_TYPE = re.compile(r"(?i)\b(?!public\.|pg_catalog\.)[A-Za-z_][\w$]*\.[A-Za-z_\"]|\[\s*\d*\s*\]")
+
+
+def _plain_types(m: re.Match[str]) -> str:
+    """Only the types the compiler cannot resolve offline."""
+    kind = m.group("type")
+    if not _FOREIGN_TYPE.search(kind):
+        return m.group(0)
+    return _replaced(m)
+
+
+def _all_types(m: re.Match[str]) -> str:
+    return _replaced(m)
+
+
+def _replaced(m: re.Match[str]) -> str:
+    kind = m.group("type").lower()
+    new = "record" if "%rowtype" in kind or kind.strip() == "record" else "text"
+    return f"{m.group('lead')}{new}{m.group('tail')}"
 
 
 def _plpgsql_body(sql: SqlFile, stmt: Stmt) -> Node | None:
@@ -244,7 +308,10 @@ def _ignore_comments(data: bytes) -> list[IgnoreComment]:
         ids, _, reason = rest.partition("--")
         rules = tuple(r for r in re.split(r"[,\s]+", ids.strip()) if r)
         found.append(IgnoreComment(m.start(), m.group(1) == b"ignore-file", rules, reason.strip()))
-    return found
+    for m in _SQUAWK_IGNORE.finditer(data):  # squawk's comments, with its rule names mapped to ours
+        names = tuple(r for r in re.split(r"[,\s]+", m.group(2).decode("utf-8", "replace").strip()) if r)
+        found.append(IgnoreComment(m.start(), m.group(1) == b"ignore-file", squawk.ours(names), "squawk-ignore"))
+    return sorted(found, key=lambda c: c.offset)
 
 
 def _attach_ignores(sql: SqlFile) -> None:

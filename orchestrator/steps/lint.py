@@ -72,7 +72,7 @@ class LintStep:
                    for r in self._history(ctx)]
         files = project.migration_files()
         pending = filter_pending(files, {a.version for a in applied})
-        cfg = LintConfig.from_pyproject(project.root / "pyproject.toml").merged(config.overrides())
+        cfg = LintConfig.for_project(project.root).merged(config.overrides())
         report = lint_paths([project.migrations_dir], cfg, only=pending, applied=applied, root=project.root)
         return report, pending
 

@@ -86,13 +86,17 @@ def test_bad_settings_are_input_errors(tmp_path: Path) -> None:
 
 
 # set-wide rules ----------------------------------------------------------------------------
-def test_table_created_in_earlier_file_is_new_unless_that_file_was_applied(tmp_path: Path) -> None:
+def test_a_table_from_an_earlier_file_is_populated_unless_pushed_together(tmp_path: Path) -> None:
+    """Each file is judged as the pending migration it once was (issue 10): a table an earlier file
+    created holds rows by then. Only files pushed in the same batch (the pending ones, or those
+    changed since a ref) see each other's tables as new."""
     folder = _folder(tmp_path, {"20240101000000_a.sql": "create table t (id bigint);\nalter table t enable row "
                                 "level security;\n",
                                 "20240102000000_b.sql": "set lock_timeout = '1s';\ncreate index i on t (id);\n"})
-    assert not lint_paths([folder]).findings
-    pending = [folder / "20240102000000_b.sql"]
-    assert _rules(lint_paths([folder], only=pending)) == [("20240102000000_b.sql", "require-concurrent-index", 2)]
+    expected = [("20240102000000_b.sql", "require-concurrent-index", 2)]
+    assert _rules(lint_paths([folder])) == expected
+    assert _rules(lint_paths([folder], only=[folder / "20240102000000_b.sql"])) == expected
+    assert not lint_paths([folder], only=sorted(folder.iterdir())).findings  # one push: t is still empty
 
 
 def test_rls_enabled_in_a_later_file_counts(tmp_path: Path) -> None:
@@ -225,3 +229,56 @@ def test_rules_doc_is_in_sync() -> None:
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "lint-rules.md"
     assert doc.read_text(encoding="utf-8") == markdown(), "run: python -m orchestrator.lint.docs > docs/lint-rules.md"
+
+
+# real-material classes (issue 10) ----------------------------------------------------------
+def test_policies_on_platform_tables_need_no_rls_statement(tmp_path: Path) -> None:
+    """Supabase creates storage.objects, storage.buckets, realtime.messages and auth's tables with RLS
+    on: 170 of 181 real policy-without-rls findings were policies on them."""
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "set lock_timeout = '1s';\ncreate policy read_own on storage.objects for select using (auth.uid() = owner);\n"
+        "create policy see on storage.buckets for select using (true);\n"
+        "create policy listen on realtime.messages for select using (true);\n"
+        "create policy mine on public.notes for select using (true);\n")})
+    assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "policy-without-rls", 5)]
+
+
+def test_force_row_level_security_alone_does_not_enable_it(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "create table public.notes (id bigint);\nalter table public.notes force row level security;\n"
+        "create policy mine on public.notes for select using (true);\n")})
+    assert {r for _, r, _ in _rules(lint_paths([folder]))} == {"rls-not-enabled", "policy-without-rls"}
+
+
+def test_exposed_schemas_come_from_config_toml(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "create schema api;\ncreate table api.items (id bigint);\n"})
+    assert not lint_paths([folder]).findings  # api is not exposed by default
+    (tmp_path / "supabase" / "config.toml").write_text('[api]\nschemas = ["public", "graphql_public", "api"]\n')
+    cfg = LintConfig.for_project(tmp_path)
+    assert cfg.exposed_schemas == ("public", "api")
+    assert _rules(lint_paths([folder], cfg)) == [("20240101000000_a.sql", "rls-not-enabled", 2)]
+    (tmp_path / "pyproject.toml").write_text('[tool.orchestrator.lint]\nexposed_schemas = ["public"]\n')
+    assert LintConfig.for_project(tmp_path).exposed_schemas == ("public",)  # an explicit setting wins
+
+
+def test_validating_a_constraint_of_a_table_created_in_the_same_file_is_fine(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "create table t (id bigint, n int);\nalter table t enable row level security;\n"
+        "alter table t add constraint c check (n > 0) not valid;\nalter table t validate constraint c;\n")})
+    assert not lint_paths([folder]).findings
+
+
+def test_squawk_ignore_comments_are_honoured(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "set lock_timeout = '1s';\n-- squawk-ignore ban-drop-table\ndrop table a;\n"
+        "-- squawk-ignore require-concurrent-index-creation, require-timeout-settings\ncreate index i on b (x);\n"
+        "drop table c;\n")})
+    assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "ban-drop-table", 6)]
+
+
+def test_a_statement_ignore_silences_a_syntax_error_in_its_body(tmp_path: Path) -> None:
+    body = "create function f() returns void language plpgsql as $$ begin updat t set x = 1; end $$;\n"
+    folder = _folder(tmp_path, {"20240101000000_a.sql": body})
+    assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "syntax-error", 1)]  # a real one
+    (folder / "20240101000000_a.sql").write_text("-- orchestrator-lint: ignore syntax-error -- dead code\n" + body)
+    assert not lint_paths([folder]).findings

@@ -222,7 +222,7 @@ def validate_same_file(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
             added.add(f"{table}.{con.get('conname', '')}")
         elif cmd.get("subtype") == "AT_ValidateConstraint" and f"{table}.{cmd.get('name')}" in added:
             yield Hit(VALIDATE_SAME_FILE, stmt.start, f"constraint {cmd.get('name')} is validated in the "
-                      "transaction that added it NOT VALID")
+                      "transaction that added it NOT VALID", unless=(new_table(table),))
 
 
 @on("AlterTableStmt")

@@ -58,9 +58,16 @@ def rls_missing(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
                   (Unless(f"rls:{table}", "or_later", "eq:on"),))
 
 
+# Supabase creates these with RLS enabled (storage.objects, storage.buckets, realtime.messages, the
+# auth tables): policies on them are how a project grants access, not a mistake.
+PLATFORM_SCHEMAS = frozenset({"storage", "auth", "realtime"})
+
+
 @on("CreatePolicyStmt")
 def policy_without_rls(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     table = qualified(stmt.body.get("table"))
+    if table.split(".")[0] in PLATFORM_SCHEMAS and "." in table:
+        return
     yield Hit(POLICY_NO_RLS, stmt.start, f"policy {stmt.body.get('policy_name')} on {table} does nothing: "
               "RLS is never enabled on the table", f"alter table {table} enable row level security;",
               (Unless(f"rls:{table}", "anywhere", "eq:on"),))
@@ -90,7 +97,7 @@ def without_where(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
 def rls_state(stmt: Stmt, ctx: FileCtx) -> None:
     table = qualified(stmt.body.get("relation"))
     for cmd in cmds(stmt):
-        if cmd.get("subtype") in ("AT_EnableRowSecurity", "AT_ForceRowSecurity"):
+        if cmd.get("subtype") == "AT_EnableRowSecurity":  # FORCE alone leaves RLS off: the table stays open
             ctx.record(f"rls:{table}", "on")
         elif cmd.get("subtype") == "AT_DisableRowSecurity":
             ctx.record(f"rls:{table}", "off")

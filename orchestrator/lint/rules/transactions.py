@@ -24,12 +24,20 @@ CONCURRENT_MIXED = rule(
     good="-- 20240101000000_add_note.sql\nalter table orders add column note text;\n"
          "-- 20240101000001_index_note.sql\ncreate index concurrently orders_note_idx on orders (note);")
 EXPLICIT_TX = rule(
-    "explicit-transaction", "error", "transactions", "BEGIN / COMMIT / ROLLBACK inside a migration",
-    why="The CLI already wraps each file in a transaction. A COMMIT ends it early and a following "
-        "BEGIN makes the rest of the file silently skipped (supabase/cli#5047).",
-    fix="Remove BEGIN/COMMIT; split the file if you need separate transactions.",
+    "explicit-transaction", "warning", "transactions", "BEGIN / COMMIT wrapping a whole migration",
+    why="The CLI already runs each file in a transaction; a BEGIN ... COMMIT around the whole file is "
+        "redundant (the CLI applies and records it fine) but invites the split below.",
+    fix="Remove BEGIN/COMMIT.",
     bad="begin;\nalter table orders add column note text;\ncommit;",
     good="alter table orders add column note text;")
+SPLIT_TX = rule(
+    "statements-after-commit", "error", "transactions", "statements after a COMMIT or ROLLBACK",
+    why="A COMMIT ends the CLI's transaction early: what follows runs outside it, and after "
+        "`COMMIT; BEGIN;` the rest of the file is silently skipped (supabase/cli#5047); a ROLLBACK "
+        "throws away what came before it.",
+    fix="Remove the COMMIT/BEGIN pairs; split the file if you need separate transactions.",
+    bad="alter table a add column x int;\ncommit;\nbegin;\nalter table b add column y int;\ncommit;",
+    good="alter table a add column x int;\nalter table b add column y int;")
 UNCOMMITTED = rule(
     "uncommitted-transaction", "error", "transactions", "BEGIN without COMMIT",
     why="A transaction left open at the end of the file is rolled back or leaves the session "
@@ -63,6 +71,20 @@ def explicit_transaction(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     if kind in _OPENS | _CLOSES:
         word = ctx.sql.text(stmt).split()[0].upper() if ctx.sql.text(stmt) else kind
         yield Hit(EXPLICIT_TX, stmt.start, f"{word} inside a migration file", "-- (remove this line)")
+
+
+@after_file
+def statements_after_commit(ctx: FileCtx) -> Iterator[Hit]:
+    tops = ctx.sql.top_level
+    for i, stmt in enumerate(tops):
+        if stmt.kind != "TransactionStmt" or stmt.body.get("kind") not in _CLOSES:
+            continue
+        later = [s for s in tops[i + 1:] if s.kind != "TransactionStmt"]
+        if later:
+            word = ctx.sql.text(stmt).split()[0].upper() if ctx.sql.text(stmt) else "COMMIT"
+            yield Hit(SPLIT_TX, stmt.start, f"{word} here, then {len(later)} more statement(s): they run outside "
+                      "the migration's transaction, or not at all", "-- (remove this line)")
+            return
 
 
 @after_file
