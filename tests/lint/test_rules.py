@@ -104,13 +104,13 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
          ("select 1;\n\nrollback;\nalter table o add column n text;", 3)],
         ["begin;\nalter table o add column n text;\ncommit;", "alter table o add column n text;"]),
     "plpgsql-not-checked": (
-        [("create function f() returns void language plpgsql as $$\ndeclare\n  v app.role\n    := 'x';\n"
-          "begin\n  update app.t set r = v where true;\nend $$;", 1),
+        [(("create function f() returns void language plpgsql as $$\ndeclare\n  v app.role\n    := 'x';\n"
+          "begin\n  update app.t set r = v where true;\nend $$;"), 1),
          ("select 1;\ndo $$ declare v app.role\n := 'x'; begin update t set x = 1 where true; end $$;", 2)],
-        ["create function f() returns void language plpgsql as $$\ndeclare\n  v app.role := 'x';\n"
-         "  k public.key_mode[];\nbegin\n  update app.t set r = v where true;\nend $$;",
-         "-- orchestrator-lint: ignore plpgsql-not-checked -- reviewed\ncreate function f() returns void "
-         "language plpgsql as $$\ndeclare\n  v app.role\n    := 'x';\nbegin\n  return;\nend $$;"]),
+        [("create function f() returns void language plpgsql as $$\ndeclare\n  v app.role := 'x';\n"
+         "  k public.key_mode[];\nbegin\n  update app.t set r = v where true;\nend $$;"),
+         ("-- orchestrator-lint: ignore plpgsql-not-checked -- reviewed\ncreate function f() returns void "
+         "language plpgsql as $$\ndeclare\n  v app.role\n    := 'x';\nbegin\n  return;\nend $$;")]),
     "uncommitted-transaction": (
         [("begin;\nalter table o add column n text;", 1), ("select 1;\nstart transaction;\nselect 2;", 2)],
         ["begin;\nselect 1;\ncommit;", "select 1;"]),
@@ -155,8 +155,8 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
     "syntax-error": (
         [("create tabel t (a int);", 1), ("select 1;\n\nselect from where;", 3)],
         ["\ufeffselect 1;",  # a byte-order mark: the CLI sends it, Postgres skips it
-         "create function f(p app.role) returns setof app.t language plpgsql as $$\ndeclare r app.t%rowtype;\n"
-         "  k public.key_mode[];\nbegin\n  for r in select * from app.t loop return next r; end loop;\nend $$;"]),
+         ("create function f(p app.role) returns setof app.t language plpgsql as $$\ndeclare r app.t%rowtype;\n"
+         "  k public.key_mode[];\nbegin\n  for r in select * from app.t loop return next r; end loop;\nend $$;")]),
     "unknown-ignore-rule": (
         [("-- orchestrator-lint: ignore no-such-rule -- because\nselect 1;", 1),
          ("select 1;\ndrop table t; -- orchestrator-lint: ignore ban-drop-table, bogus", 2)],
