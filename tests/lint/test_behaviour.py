@@ -282,3 +282,12 @@ def test_a_statement_ignore_silences_a_syntax_error_in_its_body(tmp_path: Path) 
     assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "syntax-error", 1)]  # a real one
     (folder / "20240101000000_a.sql").write_text("-- orchestrator-lint: ignore syntax-error -- dead code\n" + body)
     assert not lint_paths([folder]).findings
+
+
+def test_lock_timeout_is_still_asked_after_a_statement_on_a_new_table(tmp_path: Path) -> None:
+    """The first locking statement being on a table created in the file silenced the rule for the
+    rest of the file (48-156 real files lost the warning)."""
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "create table t (id bigint);\nalter table t enable row level security;\ncreate index i on t (id);\n"
+        "alter table public.orders add column note text;\n")})
+    assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "require-lock-timeout", 4)]

@@ -111,6 +111,15 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
          "  k public.key_mode[];\nbegin\n  update app.t set r = v where true;\nend $$;"),
          ("-- orchestrator-lint: ignore plpgsql-not-checked -- reviewed\ncreate function f() returns void "
          "language plpgsql as $$\ndeclare\n  v app.role\n    := 'x';\nbegin\n  return;\nend $$;")]),
+    "drop-exposed-view-or-function": (
+        [("drop view public.daily_totals;", 1), ("select 1;\ndrop function if exists search_orders(text);", 2)],
+        ["drop function private.helper();",
+         ("drop function public.search(text);\ncreate function public.search(q text, n int) returns int "
+          "language sql as $$ select 1 $$;")]),
+    "identifier-too-long": (
+        [("create table t_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx (id bigint);", 1),
+         ("select 1;\nalter table t add constraint c_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx check (id > 0) not valid;", 2)],
+         ["create table orders_archive (id bigint);", "create index iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii on t (id);"]),
     "uncommitted-transaction": (
         [("begin;\nalter table o add column n text;", 1), ("select 1;\nstart transaction;\nselect 2;", 2)],
         ["begin;\nselect 1;\ncommit;", "select 1;"]),

@@ -6,10 +6,11 @@ they are redeployed: expand first, migrate readers and writers, contract in a la
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from orchestrator.lint.nodes import dotted, qualified, strings
-from orchestrator.lint.rules import FileCtx, Hit, cmds, new_column, new_table, on, rule
+from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, new_column, new_table, on, rule
 from orchestrator.lint.sqlfile import Stmt
 
 _EXPAND = "Ship the new shape first, move every client to it, and remove the old one in a later release."
@@ -68,11 +69,48 @@ DROP_NOT_NULL = rule(
     bad="alter table orders alter column status drop not null;",
     good="-- orchestrator-lint: ignore ban-drop-not-null -- readers handle null since v12\n"
          "alter table orders alter column status drop not null;")
+DROP_API = rule(
+    "drop-exposed-view-or-function", "warning", "destructive", "DROP VIEW / DROP FUNCTION in an exposed schema",
+    why="The Data API serves views as tables and functions as /rpc endpoints: deployed clients calling "
+        "them fail as soon as the migration runs (unless the same migration creates them again).",
+    fix="Move clients off the view or function first, then drop it in a later release; or recreate it "
+        "in the same migration (CREATE OR REPLACE keeps the endpoint).",
+    bad="drop function public.search_orders(text);",
+    good="create or replace function public.search_orders(q text) returns setof orders language sql\n"
+         "as $$ select * from orders where note ilike '%' || q || '%' $$;")
+LONG_NAME = rule(
+    "identifier-too-long", "warning", "destructive", "identifier longer than 63 bytes",
+    why="Postgres silently cuts names to 63 bytes: the object gets another name than the one written, "
+        "two long names can collide, and clients or generated types using the full name do not find it.",
+    fix="Use a name of at most 63 bytes.",
+    bad="create table orders_with_a_very_long_descriptive_name_that_goes_on_and_on_forever (id bigint);",
+    good="create table orders_archive (id bigint);")
+# The parser has already cut long names in its tree, so they are read from the text: identifiers,
+# skipping string literals, dollar-quoted bodies and comments.
+_TOKENS = re.compile(r"""'(?:[^']|'')*'|(\$[A-Za-z_0-9]*\$).*?\1|--[^\n]*|/\*.*?\*/|"((?:[^"]|"")+)"|([A-Za-z_][\w$]*)""",
+                     re.DOTALL)
+
+
+@on("CreateStmt", "IndexStmt", "AlterTableStmt", "CreateFunctionStmt", "CreatePolicyStmt", "CreateTrigStmt",
+    "ViewStmt", "CreateSchemaStmt", "RenameStmt", "CreateTableAsStmt")
+def long_names(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    if stmt.nested:
+        return
+    seen = set()
+    for m in _TOKENS.finditer(ctx.sql.text(stmt)):
+        name = m.group(2).replace('""', '"') if m.group(2) else m.group(3)
+        if name and len(name.encode("utf-8")) > 63 and name not in seen:
+            seen.add(name)
+            cut = name.encode("utf-8")[:63].decode("utf-8", "ignore")
+            yield Hit(LONG_NAME, stmt.start, f"{name[:40]}... is {len(name.encode('utf-8'))} bytes; Postgres "
+                      f"cuts it to {cut!r}")
 
 
 @on("DropStmt")
 def drops(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     kind = stmt.body.get("removeType")
+    if kind in ("OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FUNCTION"):
+        yield from _api_drops(stmt, ctx, kind)
     if kind == "OBJECT_TABLE":
         for obj in stmt.body.get("objects", ()):
             table = dotted(strings(obj.get("List", {}).get("items")))
@@ -80,6 +118,17 @@ def drops(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
                       unless=(new_table(table),))
     elif kind == "OBJECT_SCHEMA":
         yield Hit(DROP_SCHEMA, stmt.start, "dropping a schema deletes everything in it")
+
+
+def _api_drops(stmt: Stmt, ctx: FileCtx, kind: str) -> Iterator[Hit]:
+    what = "function" if kind == "OBJECT_FUNCTION" else "view"
+    for obj in stmt.body.get("objects", ()):
+        parts = strings(obj["ObjectWithArgs"].get("objname")) if "ObjectWithArgs" in obj else \
+            strings(obj.get("List", {}).get("items"))
+        name = dotted(parts)
+        if name.split(".")[0] in ctx.cfg.exposed_schemas:
+            yield Hit(DROP_API, stmt.start, f"dropping {what} {name} removes it from the Data API",
+                      unless=(Unless(f"{what}:{name}", "or_later"),))
 
 
 @on("DropdbStmt")
@@ -120,3 +169,12 @@ def renames(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
         column = stmt.body.get("subname", "")
         yield Hit(RENAME_COLUMN, stmt.start, f"renaming {table}.{column} to {new} breaks clients using "
                   "the old name", unless=(new_table(table), new_column(table, column)))
+
+
+@facts("ViewStmt", "CreateFunctionStmt")
+def created_api_objects(stmt: Stmt, ctx: FileCtx) -> None:
+    """Views and functions created (or replaced): a drop followed by these keeps the endpoint."""
+    if stmt.kind == "ViewStmt":
+        ctx.record(f"view:{qualified(stmt.body.get('view'))}")
+    else:
+        ctx.record(f"function:{dotted(strings(stmt.body.get('funcname')))}")

@@ -266,6 +266,8 @@ def lock_timeout(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
         ctx.scratch["lock_timeout_done"] = True
         return
     table = _locked_table(stmt)
+    if table and f"table:{table}" in ctx.facts:
+        return  # created earlier in this file: nobody else holds it; a later statement may still need it
     if table is not None:
         ctx.scratch["lock_timeout_done"] = True  # one finding per file is enough
         unless = (new_table(table),) if table else ()
