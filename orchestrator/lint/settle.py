@@ -40,6 +40,8 @@ class FactIndex:
         kind, _, arg = test.removeprefix("assume-").partition(":")
         if kind == "eq":
             return value == arg
+        if kind == "ne":
+            return value != arg
         if kind == "coercible":
             return binary_coercible(value, arg)
         return True

@@ -291,3 +291,38 @@ def test_lock_timeout_is_still_asked_after_a_statement_on_a_new_table(tmp_path: 
         "create table t (id bigint);\nalter table t enable row level security;\ncreate index i on t (id);\n"
         "alter table public.orders add column note text;\n")})
     assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "require-lock-timeout", 4)]
+
+
+@pytest.mark.parametrize(("sql", "rule", "line"), [
+    # the table is not new because a column was added to it in this file: the scan is still there
+    ("alter table orders add column a int default 0;\nalter table orders alter column a set not null;",
+     "set-not-null", 2),
+    (("alter table orders add constraint c check (a is not null) not valid;\n"
+     "alter table orders alter column a set not null;"), "set-not-null", 2),  # NOT VALID is not used by Postgres
+    ("alter table orders add column a int;\nalter table orders alter column a type bigint;",
+     "changing-column-type", 2),
+    ("alter table orders alter column note type text using lower(note);", "changing-column-type", 1),
+    ("alter table orders add column code text unique;", "unique-on-existing-table", 1),
+    ("alter table orders add column id2 bigint primary key;", "unique-on-existing-table", 1),
+    ("alter table orders add column user_id uuid references auth.users (id);", "constraint-missing-not-valid", 1),
+    ("alter table orders add column total2 int generated always as (total * 2) stored;", "volatile-default", 1),
+    ("alter table orders add column n bigint generated always as identity;", "volatile-default", 1),
+    (("create function public.next_code() returns text language plpgsql as $$ begin return 'x'; end $$;\n"
+     "alter table orders add column code text default next_code();"), "volatile-default", 2),
+], ids=["set-not-null-after-add", "not-valid-check", "type-after-add", "type-using", "inline-unique",
+        "inline-pk", "inline-references", "generated-stored", "identity", "user-function-default"])
+def test_rewrites_and_scans_are_flagged(tmp_path: Path, sql: str, rule: str, line: int) -> None:
+    """Each confirmed on PostgreSQL 15 (issue 10): the table's filenode changes, or the rows are scanned."""
+    folder = _folder(tmp_path, {"20240101000000_a.sql": "set lock_timeout = '1s';\n" + sql})
+    assert (rule, line + 1) in [(r, n) for _, r, n in _rules(lint_paths([folder]))]
+
+
+def test_no_rewrite_is_no_finding(tmp_path: Path) -> None:
+    """Measured on PG 15: a STABLE function default, and USING with a plain cast to text, keep the table."""
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "alter table orders alter column note type text using note::text;\n"
+        "set lock_timeout = '1s';\ncreate function public.tenant() returns text stable language sql as $$ select 'x' $$;\n"
+        "alter table orders add column t text default tenant();\n"
+        "alter table orders add column u text default lower('X');\n")})
+    found = {r for _, r, _ in _rules(lint_paths([folder]))}
+    assert "volatile-default" not in found and "changing-column-type" not in found

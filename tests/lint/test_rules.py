@@ -31,9 +31,9 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
     "set-not-null": (
         [("alter table orders alter column status set not null;", 1),
          ("-- first\nalter table public.orders\n  alter column a set not null;", 2)],
-        ["alter table orders add column a int;\nalter table orders alter column a set not null;",
+        ["alter table orders add constraint c check (a is not null);\nalter table orders alter column a set not null;",
          ("alter table orders add constraint c check (a is not null) not valid;\n"
-         "alter table orders alter column a set not null;")]),
+          "alter table orders validate constraint c;\nalter table orders alter column a set not null;")]),
     "constraint-missing-not-valid": (
         [("alter table orders add constraint c check (total >= 0);", 1),
          ("alter table orders\n  add constraint fk foreign key (user_id) references users (id);", 2)],

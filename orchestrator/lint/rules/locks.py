@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from orchestrator.lint.nodes import func_names, location, qualified, strings, type_name, walk
-from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, new_column, new_table, on, rule
+from orchestrator.lint.nodes import def_elems, func_names, location, qualified, strings, type_name, walk
+from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, new_table, on, rule
 from orchestrator.lint.sqlfile import Stmt
 
 CONCURRENT_INDEX = rule(
@@ -150,6 +150,20 @@ def add_column(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
         where = location(col, stmt.start)
         yield from _required(table, col, cons, where)
         yield from _volatile(table, col, cons, where, ctx.cfg.pg_version)
+        yield from _inline_constraints(table, col, cons, where)
+
+
+def _inline_constraints(table: str, col: dict[str, Any], cons: dict[str, Any], where: int) -> Iterator[Hit]:
+    """UNIQUE / PRIMARY KEY / REFERENCES written into ADD COLUMN do what the ADD CONSTRAINT forms do."""
+    name = col.get("colname", "")
+    for kind in ("CONSTR_UNIQUE", "CONSTR_PRIMARY"):
+        if kind in cons:
+            word = "UNIQUE" if kind == "CONSTR_UNIQUE" else "PRIMARY KEY"
+            yield Hit(UNIQUE_EXISTING, where, f"{word} on the new column {table}.{name} builds its index under an "
+                      "ACCESS EXCLUSIVE lock", unless=(new_table(table),))
+    if "CONSTR_FOREIGN" in cons and not cons["CONSTR_FOREIGN"].get("skip_validation"):
+        yield Hit(NOT_VALID, where, f"REFERENCES on the new column {table}.{name} validates every row and locks "
+                  "the referenced table", unless=(new_table(table),))
 
 
 def _required(table: str, col: dict[str, Any], cons: dict[str, Any], where: int) -> Iterator[Hit]:
@@ -163,13 +177,25 @@ def _volatile(table: str, col: dict[str, Any], cons: dict[str, Any], where: int,
     default = cons.get("CONSTR_DEFAULT")
     called = set(func_names(default.get("raw_expr"))) if default else set()
     volatile = sorted(called & VOLATILE_FUNCS)
+    generated = cons.get("CONSTR_GENERATED", {})
     if type_name(col.get("typeName"))[0] in SERIAL_TYPES:
         volatile.append("a serial type (nextval)")
+    elif "CONSTR_IDENTITY" in cons:
+        volatile.append("an identity (nextval for every row)")
+    elif generated.get("generated_kind", "s") == "s" and generated:
+        volatile.append("a STORED generated expression (computed for every row)")
     elif default and pg_version < 11 and not volatile:
         volatile.append("any DEFAULT before Postgres 11")
     if volatile:
         yield Hit(VOLATILE_DEFAULT, where, f"default of column {col.get('colname')} uses {', '.join(volatile)}: "
                   "the table is rewritten", unless=(new_table(table),))
+        return
+    # A function of the project's own is VOLATILE unless declared IMMUTABLE or STABLE: known from its
+    # CREATE FUNCTION in these migrations; an unknown function gets the benefit of the doubt.
+    for fn in sorted(called - VOLATILE_FUNCS):
+        yield Hit(VOLATILE_DEFAULT, where, f"default of column {col.get('colname')} calls {fn}(), declared "
+                  "VOLATILE: the table is rewritten", unless=(new_table(table), Unless(f"volatility:{fn}", "before",
+                                                                                        "assume-ne:v")))
 
 
 @on("AlterTableStmt")
@@ -181,9 +207,12 @@ def set_not_null(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
             rewrite = (f"alter table {table} add constraint {name}_not_null check ({name} is not null) not valid;\n"
                        f"-- next migration:\nalter table {table} validate constraint {name}_not_null;\n"
                        f"alter table {table} alter column {name} set not null;")
+            # a column added earlier in this file still needs the scan (the table is not new); only a
+            # VALIDATED `CHECK (col IS NOT NULL)` lets Postgres skip it
             yield Hit(SET_NOT_NULL, stmt.start, f"SET NOT NULL on {table}.{name} scans the table under an "
                       "ACCESS EXCLUSIVE lock", rewrite,
-                      (new_table(table), new_column(table, name), Unless(f"notnull-check:{table}.{name}")))
+                      (new_table(table), Unless(f"notnull-check:{table}.{name}", "before", "eq:valid"),
+                       Unless(f"validated:{table}")))
 
 
 @on("AlterTableStmt")
@@ -232,12 +261,26 @@ def column_type(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
         if cmd.get("subtype") != "AT_AlterColumnType":
             continue
         name = cmd.get("name", "")
-        target = canonical_type(cmd.get("def", {}).get("ColumnDef", {}).get("typeName"))
-        yield Hit(COLUMN_TYPE, location(cmd.get("def", {}).get("ColumnDef", {}), stmt.start),
+        coldef = cmd.get("def", {}).get("ColumnDef", {})
+        target = canonical_type(coldef.get("typeName"))
+        if _computed(coldef.get("raw_default"), name):  # USING lower(x): rewritten whatever the types
+            yield Hit(COLUMN_TYPE, location(coldef, stmt.start), f"changing {table}.{name} to {target} USING an "
+                      "expression rewrites the table", unless=(new_table(table),))
+            continue
+        yield Hit(COLUMN_TYPE, location(coldef, stmt.start),
                   f"changing {table}.{name} to {target} rewrites the table unless the old type is "
                   "binary-coercible to it",
-                  unless=(new_table(table), new_column(table, name),
-                          _old_type_ok(table, name, target)))
+                  unless=(new_table(table), _old_type_ok(table, name, target)))
+
+
+def _computed(using: dict[str, Any] | None, column: str) -> bool:
+    """A USING expression that is more than the column itself, maybe cast (measured on PG 15: `USING
+    note::text` from varchar keeps the table; `USING lower(note)` rewrites it)."""
+    if not using:
+        return False
+    node = using.get("TypeCast", {}).get("arg", using)
+    fields = strings(node.get("ColumnRef", {}).get("fields")) if "ColumnRef" in node else []
+    return fields[-1:] != [column]
 
 
 def _old_type_ok(table: str, column: str, target: str) -> Unless:
@@ -320,10 +363,13 @@ def altered_table(stmt: Stmt, ctx: FileCtx) -> None:
         elif sub == "AT_AlterColumnType":
             ctx.record(f"coltype:{table}.{cmd.get('name')}", canonical_type(node.get("ColumnDef", {}).get("typeName")))
         elif sub == "AT_AddConstraint" and node.get("Constraint", {}).get("contype") == "CONSTR_CHECK":
+            state = "not_valid" if node["Constraint"].get("skip_validation") else "valid"
             for kind, test in walk(node["Constraint"].get("raw_expr")):
                 if kind == "NullTest" and test.get("nulltesttype") == "IS_NOT_NULL":
                     cols = strings(test.get("arg", {}).get("ColumnRef", {}).get("fields"))
-                    ctx.record(f"notnull-check:{table}.{cols[-1] if cols else ''}")
+                    ctx.record(f"notnull-check:{table}.{cols[-1] if cols else ''}", state)
+        elif sub == "AT_ValidateConstraint":  # (which constraint is not tracked: any VALIDATE on the table)
+            ctx.record(f"validated:{table}")
 
 
 @facts("RenameStmt")
@@ -339,3 +385,13 @@ def _record_column(ctx: FileCtx, table: str, col: dict[str, Any]) -> None:
     ctx.record(f"column:{table}.{col.get('colname')}")
     ctx.record(f"coltype:{table}.{col.get('colname')}", canonical_type(col.get("typeName")))
 
+
+
+@facts("CreateFunctionStmt")
+def function_volatility(stmt: Stmt, ctx: FileCtx) -> None:
+    """v, s or i: what a column default calling this function costs (VOLATILE unless declared)."""
+    opts = def_elems(stmt.body.get("options"))
+    level = opts.get("volatility", {}).get("arg", {}).get("String", {}).get("sval", "volatile")
+    name = strings(stmt.body.get("funcname"))
+    if name:
+        ctx.record(f"volatility:{name[-1].lower()}", level[:1])
