@@ -95,6 +95,7 @@ def edited_offset(sql: str, applied: Sequence[str]) -> int | None:
 def check_history(paths: Sequence[Path], applied: Sequence[AppliedMigration]) -> Iterator[tuple[Path, Hit]]:
     """Edited applied migrations and pending files older than the newest applied version."""
     by_version = {a.version: a for a in applied}
+    refused = set(out_of_order([p for p in paths if version_of(p) is not None], sorted(by_version)))
     newest = max(by_version, default="")
     for path in paths:
         version = version_of(path)
@@ -102,9 +103,28 @@ def check_history(paths: Sequence[Path], applied: Sequence[AppliedMigration]) ->
             continue
         if version in by_version:
             yield from _edited(path, by_version[version])
-        elif newest and int(version) < int(newest):
-            yield path, Hit(OUT_OF_ORDER, 0, f"version {version} is older than {newest}, the newest applied "
+        elif path in refused:
+            yield path, Hit(OUT_OF_ORDER, 0, f"version {version} sorts before {newest}, the newest applied "
                             "here: db push refuses it without include_all")
+
+
+def out_of_order(local: Sequence[Path], remote: Sequence[str]) -> list[Path]:
+    """The local files `db push` refuses as out of order, decided as the CLI decides (measured with
+    3.1.0 and 2.122.1; pkg/migration/apply.go FindPendingMigrations): files in name order, versions
+    compared as text (`3_x.sql` sorts after `20240101000000_y.sql`), walked against the applied
+    versions in text order."""
+    files = sorted(local, key=lambda p: p.name)
+    refused, i, j = [], 0, 0
+    while i < len(remote) and j < len(files):
+        version = version_of(files[j]) or ""
+        if remote[i] == version:
+            i, j = i + 1, j + 1
+        elif remote[i] < version:
+            i += 1  # applied but not here: the CLI refuses the push for another reason
+        else:
+            refused.append(files[j])
+            j += 1
+    return refused
 
 
 def _edited(path: Path, row: AppliedMigration) -> Iterator[tuple[Path, Hit]]:

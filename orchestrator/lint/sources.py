@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from orchestrator.errors import InputError
-from orchestrator.lint.rules.files import NAME_RE, version_of
+from orchestrator.lint.rules.files import version_of
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
@@ -22,12 +22,7 @@ def expand(paths: Sequence[Path]) -> list[Path]:
             found[path] = None
         else:
             raise InputError(f"{path}: no such file or directory; pass migration files or a folder")
-    return sorted(found, key=_order)
-
-
-def _order(path: Path) -> tuple[int, str]:
-    m = NAME_RE.match(path.name)
-    return (0, m.group(1).zfill(32) + path.name) if m else (1, path.name)
+    return sorted(found, key=lambda p: p.name)  # the CLI's order: names as text, not versions as numbers
 
 
 def filter_pending(files: Sequence[Path], applied_versions: Iterable[str]) -> list[Path]:
