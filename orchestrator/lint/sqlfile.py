@@ -48,6 +48,15 @@ class Stmt:
     parent: int | None = None
     runs_now: bool = True
     ignores: frozenset[str] = frozenset()
+    base: int | None = 0  # where the text the tree's `location`s count from starts (None: not in the file)
+
+    def offset(self, node: Node) -> int:
+        """The file offset of a node of this statement's tree (its own start when unknown). Inside a
+        function body or DO block, locations count from the embedded query, not from the file."""
+        loc = node.get("location", -1)
+        if self.base is None or not isinstance(loc, int) or loc < 0:
+            return self.start
+        return self.base + loc
 
     @cached_property
     def body(self) -> Node:
@@ -170,7 +179,7 @@ def _statement(sql: SqlFile, raw: RawStmt, base: int, limit: int, parent: int | 
     end = lead + raw.length if raw.length else limit
     trivia = _TRIVIA.match(sql.data, lead, end)
     start = trivia.end() if trivia else lead
-    return Stmt(raw.kind, raw.tree, raw.at, start, end, len(sql.stmts), parent, runs_now)
+    return Stmt(raw.kind, raw.tree, raw.at, start, end, len(sql.stmts), parent, runs_now, base=base)
 
 
 # PL/pgSQL bodies ---------------------------------------------------------------------------
@@ -297,7 +306,9 @@ def _add_embedded(sql: SqlFile, parent: Stmt, query: str, line_start: int) -> No
     for raw in raws:
         if found < 0:
             raw = raw._replace(location=0, length=0)
-        sql.stmts.append(_statement(sql, raw, base, limit, parent.index, parent.kind == "DoStmt"))
+        stmt = _statement(sql, raw, base, limit, parent.index, parent.kind == "DoStmt")
+        stmt.base = base if found >= 0 else None  # PL/pgSQL rewrote the text (INTO removed): no positions
+        sql.stmts.append(stmt)
 
 
 # ignore comments ---------------------------------------------------------------------------

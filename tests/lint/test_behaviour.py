@@ -326,3 +326,14 @@ def test_no_rewrite_is_no_finding(tmp_path: Path) -> None:
         "alter table orders add column u text default lower('X');\n")})
     found = {r for _, r, _ in _rules(lint_paths([folder]))}
     assert "volatile-default" not in found and "changing-column-type" not in found
+
+
+def test_findings_inside_do_blocks_and_bodies_are_at_their_own_line(tmp_path: Path) -> None:
+    """Node locations inside a body count from the embedded query: used as file offsets they put
+    findings on the file's first lines."""
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "set lock_timeout = '1s';\n\n-- a comment\ndo $$\nbegin\n  if true then\n"
+        "    alter table public.orders add column token uuid default gen_random_uuid();\n  end if;\n"
+        "  alter table public.orders\n    add constraint c check (total >= 0);\nend $$;\n")})
+    found = {(r, n) for _, r, n in _rules(lint_paths([folder]))}
+    assert ("volatile-default", 7) in found and ("constraint-missing-not-valid", 10) in found, found

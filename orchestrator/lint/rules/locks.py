@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from orchestrator.lint.nodes import def_elems, func_names, location, qualified, strings, type_name, walk
+from orchestrator.lint.nodes import def_elems, func_names, qualified, strings, type_name, walk
 from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, new_table, on, rule
 from orchestrator.lint.sqlfile import Stmt
 
@@ -147,7 +147,7 @@ def add_column(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
             continue
         col = cmd["def"]["ColumnDef"]
         cons = _column_constraints(col)
-        where = location(col, stmt.start)
+        where = stmt.offset(col)
         yield from _required(table, col, cons, where)
         yield from _volatile(table, col, cons, where, ctx.cfg.pg_version)
         yield from _inline_constraints(table, col, cons, where)
@@ -222,7 +222,7 @@ def add_constraint(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
         con = cmd.get("def", {}).get("Constraint") if cmd.get("subtype") == "AT_AddConstraint" else None
         if con is None:
             continue
-        where = location(con, stmt.start)
+        where = stmt.offset(con)
         kind = con.get("contype")
         if kind in ("CONSTR_CHECK", "CONSTR_FOREIGN") and not con.get("skip_validation"):
             yield Hit(NOT_VALID, where, f"constraint {con.get('conname', '')} validates every row while "
@@ -264,10 +264,10 @@ def column_type(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
         coldef = cmd.get("def", {}).get("ColumnDef", {})
         target = canonical_type(coldef.get("typeName"))
         if _computed(coldef.get("raw_default"), name):  # USING lower(x): rewritten whatever the types
-            yield Hit(COLUMN_TYPE, location(coldef, stmt.start), f"changing {table}.{name} to {target} USING an "
+            yield Hit(COLUMN_TYPE, stmt.offset(coldef), f"changing {table}.{name} to {target} USING an "
                       "expression rewrites the table", unless=(new_table(table),))
             continue
-        yield Hit(COLUMN_TYPE, location(coldef, stmt.start),
+        yield Hit(COLUMN_TYPE, stmt.offset(coldef),
                   f"changing {table}.{name} to {target} rewrites the table unless the old type is "
                   "binary-coercible to it",
                   unless=(new_table(table), _old_type_ok(table, name, target)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from orchestrator.lint.nodes import location, strings, type_name
+from orchestrator.lint.nodes import strings, type_name
 from orchestrator.lint.rules import FileCtx, Hit, cmds, on, rule
 from orchestrator.lint.sqlfile import Stmt
 
@@ -63,7 +63,7 @@ def column_types(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     for col, pk in _columns(stmt):
         tn = col.get("typeName")
         name, mods = type_name(tn)
-        where = location(tn or {}, stmt.start)
+        where = stmt.offset(tn or {})
         colname = col.get("colname", "")
         if name == "timestamp":
             yield Hit(TIMESTAMPTZ, where, f"{colname} is timestamp without time zone",
