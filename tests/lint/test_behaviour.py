@@ -337,3 +337,10 @@ def test_findings_inside_do_blocks_and_bodies_are_at_their_own_line(tmp_path: Pa
         "  alter table public.orders\n    add constraint c check (total >= 0);\nend $$;\n")})
     found = {(r, n) for _, r, n in _rules(lint_paths([folder]))}
     assert ("volatile-default", 7) in found and ("constraint-missing-not-valid", 10) in found, found
+
+
+def test_a_function_dropping_its_own_temp_table_is_not_a_dropped_table(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "create function public.report() returns void language plpgsql as $$\nbegin\n"
+        "  create temp table scratch (id int);\n  drop table scratch;\nend $$;\n")})
+    assert "ban-drop-table" not in {r for _, r, _ in _rules(lint_paths([folder]))}

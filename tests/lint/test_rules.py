@@ -120,6 +120,11 @@ CASES: dict[str, tuple[list[tuple[str, int]], list[str]]] = {
         [("create table t_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx (id bigint);", 1),
          ("select 1;\nalter table t add constraint c_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx check (id > 0) not valid;", 2)],
          ["create table orders_archive (id bigint);", "create index iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii on t (id);"]),
+    "backfill-in-migration": (
+        [("alter table orders add column plan text;\nupdate orders set plan = 'free';", 2),
+         ("alter table public.t add column a int, add column b int;\nselect 1;\nupdate t set a = 1, b = 2;", 3)],
+        ["alter table orders add column plan text;\nupdate orders set plan = 'free' where plan is null;",
+         "update orders set plan = 'free';"]),
     "uncommitted-transaction": (
         [("begin;\nalter table o add column n text;", 1), ("select 1;\nstart transaction;\nselect 2;", 2)],
         ["begin;\nselect 1;\ncommit;", "select 1;"]),

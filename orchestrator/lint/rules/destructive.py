@@ -111,6 +111,8 @@ def drops(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     kind = stmt.body.get("removeType")
     if kind in ("OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FUNCTION"):
         yield from _api_drops(stmt, ctx, kind)
+    if kind == "OBJECT_TABLE" and stmt.nested and not stmt.runs_now:
+        return  # inside a function body: the function's own (often temporary) tables, dropped when it runs
     if kind == "OBJECT_TABLE":
         for obj in stmt.body.get("objects", ()):
             table = dotted(strings(obj.get("List", {}).get("items")))

@@ -85,11 +85,27 @@ def definer_search_path(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
                   "search_path", "... security definer set search_path = '' as $$ ... $$;")
 
 
+BACKFILL = rule(
+    "backfill-in-migration", "warning", "supabase", "UPDATE of every row to fill a column added in the same file",
+    why="A deliberate backfill, but one transaction rewriting every row: on a big table it holds row locks, "
+        "bloats the table and can run for a long time while the migration holds its other locks.",
+    fix="Fine on small tables. On big ones, backfill in batches outside the migration (or in later "
+        "migrations of their own).",
+    bad="alter table orders add column plan text;\nupdate orders set plan = 'free';",
+    good="alter table orders add column plan text default 'free';")
+
+
 @on("UpdateStmt", "DeleteStmt")
 def without_where(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     if "whereClause" not in stmt.body:
         verb = "UPDATE" if stmt.kind == "UpdateStmt" else "DELETE"
         table = qualified(stmt.body.get("relation"))
+        targets = [t.get("ResTarget", {}).get("name") for t in stmt.body.get("targetList", ())]
+        if stmt.kind == "UpdateStmt" and targets and stmt.runs_now and \
+                all(f"column:{table}.{t}" in ctx.facts for t in targets):
+            yield Hit(BACKFILL, stmt.start, f"UPDATE of every row of {table} fills {', '.join(map(str, targets))}, "
+                      "added in this file")
+            return
         yield Hit(NO_WHERE, stmt.start, f"{verb} of every row of {table}", ctx.sql.text(stmt) + " where ...;")
 
 
