@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.commands.common import Session, open_playbook
+from orchestrator.commands.run import require_git
 from orchestrator.journal import Journal
 from orchestrator.runner import Runner, reconcile_env
 from orchestrator.steps import REGISTRY
@@ -14,6 +15,7 @@ from orchestrator.steps import REGISTRY
 
 def plan(s: Session, playbook: str, env: str) -> int:
     pb = open_playbook(s, playbook, [env])
+    require_git(pb)
     # A plan writes no journal: it only reads (db push --dry-run, API lookups).
     journal = Journal(path=Path(os.devnull), run_id="plan", redact=s.redactor)
     ctx = Runner(pb, s.common.run_options(), s.ui, s.redactor, s.environ, journal).context(env)
