@@ -42,7 +42,7 @@ class FileResult(NamedTuple):
     def events(self, keys: Collection[str]) -> list[tuple[str, str]]:
         """This file's (key, value) facts, in order, for the keys asked about."""
         parts = self.packed_events.split("\0") if self.packed_events else []
-        return [(k, v) for k, v in zip(parts[::2], parts[1::2], strict=True) if k in keys]
+        return [(k, v) for k, v in zip(parts[::2], parts[1::2], strict=True) if k in keys or k.startswith(("renamed:", "rls:"))]
 
 
 Pending = tuple[Hit, "Stmt | None", tuple[Unless, ...]]

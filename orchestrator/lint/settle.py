@@ -20,12 +20,31 @@ class FactIndex:
     def __init__(self, events: Sequence[Sequence[tuple[str, str]]], chosen: Sequence[bool]) -> None:
         self.chosen = list(chosen)
         self.by_key: dict[str, list[tuple[int, str]]] = {}
+        self.aliases: dict[str, str] = {}  # table name -> a representative of the names it went by
         for idx, file_events in enumerate(events):
             for key, value in file_events:
                 self.by_key.setdefault(key, []).append((idx, value))
+                if key.startswith("renamed:"):  # RENAME TO / SET SCHEMA: one table, two names
+                    self._join(key.removeprefix("renamed:"), value)
+
+    def _find(self, name: str) -> str:
+        while self.aliases.get(name, name) != name:
+            name = self.aliases[name]
+        return name
+
+    def _join(self, a: str, b: str) -> None:
+        self.aliases[self._find(a)] = self._find(b)
+
+    def _events(self, key: str) -> Sequence[tuple[int, str]]:
+        """The events of `key`; for a table's RLS state, those of every name the table went by."""
+        if not key.startswith("rls:") or not self.aliases:
+            return self.by_key.get(key, ())
+        root = self._find(key[4:])
+        names = {n for n in [*self.aliases, *self.aliases.values()] if self._find(n) == root} | {key[4:]}
+        return sorted(e for n in names for e in self.by_key.get(f"rls:{n}", ()))
 
     def holds(self, cond: Unless, idx: int) -> bool:
-        events = self.by_key.get(cond.key, ())
+        events = self._events(cond.key)
         if cond.scope in ("new", "before"):
             earlier = [v for i, v in events if i < idx and (cond.scope == "before" or self.chosen[i])]
             if not earlier:  # unknown: `assume-` tests give the benefit of the doubt

@@ -344,3 +344,17 @@ def test_a_function_dropping_its_own_temp_table_is_not_a_dropped_table(tmp_path:
         "create function public.report() returns void language plpgsql as $$\nbegin\n"
         "  create temp table scratch (id int);\n  drop table scratch;\nend $$;\n")})
     assert "ban-drop-table" not in {r for _, r, _ in _rules(lint_paths([folder]))}
+
+
+def test_rls_state_follows_renames_and_set_schema(tmp_path: Path) -> None:
+    """7 real policy-without-rls findings followed a table rename."""
+    folder = _folder(tmp_path, {
+        "20240101000000_a.sql": "create table public.notes (id bigint);\nalter table public.notes enable row level "
+                                "security;\ncreate table public.drafts (id bigint);\n",
+        "20240102000000_b.sql": "set lock_timeout = '1s';\nalter table public.notes rename to memos;\n"
+                                "create policy mine on public.memos for select using (true);\n"
+                                "alter table public.drafts set schema api;\nalter table api.drafts enable row level "
+                                "security;\n"})
+    found = {(n, r) for n, r, _ in _rules(lint_paths([folder]))}
+    assert not {r for _, r in found} & {"policy-without-rls", "rls-not-enabled"}, found
+    assert ("20240102000000_b.sql", "renaming-table") in found  # the rename itself is still a breaking change

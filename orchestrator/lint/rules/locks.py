@@ -374,11 +374,33 @@ def altered_table(stmt: Stmt, ctx: FileCtx) -> None:
 
 @facts("RenameStmt")
 def renamed(stmt: Stmt, ctx: FileCtx) -> None:
-    """A renamed table is as new as it was under its old name (checked within this file)."""
+    """A renamed table is as new as it was under its old name (checked within this file), and keeps
+    its RLS state under the new name (followed across files)."""
     old = qualified(stmt.body.get("relation"))
-    if stmt.body.get("renameType") == "OBJECT_TABLE" and f"table:{old}" in ctx.facts:
-        schema = stmt.body.get("relation", {}).get("schemaname", "public")
-        ctx.record(f"table:{schema}.{stmt.body.get('newname')}")
+    if stmt.body.get("renameType") != "OBJECT_TABLE":
+        return
+    schema = stmt.body.get("relation", {}).get("schemaname", "public")
+    new = f"{schema}.{stmt.body.get('newname')}"
+    if f"table:{old}" in ctx.facts:
+        ctx.record(f"table:{new}")
+    _carry_rls(ctx, old, new)
+
+
+@facts("AlterObjectSchemaStmt")
+def moved(stmt: Stmt, ctx: FileCtx) -> None:
+    if stmt.body.get("objectType") != "OBJECT_TABLE":
+        return
+    old = qualified(stmt.body.get("relation"))
+    new = f"{stmt.body.get('newschema')}.{old.split('.', 1)[1]}"
+    if f"table:{old}" in ctx.facts:
+        ctx.record(f"table:{new}")
+    _carry_rls(ctx, old, new)
+
+
+def _carry_rls(ctx: FileCtx, old: str, new: str) -> None:
+    ctx.record(f"renamed:{new}", old)
+    if f"rls:{old}" in ctx.facts:
+        ctx.record(f"rls:{new}", ctx.facts[f"rls:{old}"])
 
 
 def _record_column(ctx: FileCtx, table: str, col: dict[str, Any]) -> None:
