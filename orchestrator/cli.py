@@ -33,11 +33,14 @@ AllowRolledBack = Annotated[bool, typer.Option(
     "--allow-rolled-back", help="Deploy a function even if these exact inputs were rolled back before.")]
 Redeploy = Annotated[bool, typer.Option(
     "--redeploy", help="Deploy functions whose inputs equal the live deploy's too (default: skip them).")]
+LockTimeout = Annotated[float, typer.Option(
+    "--lock-timeout", min=0, max=86400, help="Seconds to wait when another run is deploying to the environment "
+                                            "(default 0: exit 4 at once, naming it).")]
 
 
 def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | None, output: str,
               playbook_dir: Path | None, approve: bool = False, allow_rolled_back: bool = False,
-              redeploy: bool = False, **kwargs: object) -> None:
+              redeploy: bool = False, lock_timeout: float = 0.0, **kwargs: object) -> None:
     import importlib
 
     from orchestrator.commands.common import Common, session
@@ -48,7 +51,7 @@ def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | No
         Console().error(f"--output {output!r}: use text or json")
         raise typer.Exit(2)
     common = Common(yes, non_interactive, env_file, output, playbook_dir, approve,  # type: ignore[arg-type]
-                    allow_rolled_back, redeploy)
+                    allow_rolled_back, redeploy, lock_timeout)
 
     def call() -> int:
         s: Session = session(common)
@@ -81,12 +84,12 @@ def run(playbook: PlaybookArg,
         env: Annotated[list[str], typer.Option("--env", "-e", help="Environment; repeat for a staged rollout.")],
         approve: Annotated[bool, typer.Option("--approve", help="Approve environments with "
                                                                 "requires_approval.")] = False,
-        allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
+        allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False, lock_timeout: LockTimeout = 0.0,
         yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
         output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Run the steps against each environment in turn; stop at the first failure."""
     _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              playbook=playbook, envs=env)
+              lock_timeout, playbook=playbook, envs=env)
 
 
 @app.command()
@@ -94,11 +97,12 @@ def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `ru
            project_dir: Annotated[Path | None, typer.Option("--project-dir")] = None,
            approve: Annotated[bool, typer.Option("--approve")] = False,
            allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
+           lock_timeout: LockTimeout = 0.0,
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Continue a failed or interrupted run from the step that did not finish."""
     _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              run_id=run_id, project_dir=project_dir)
+              lock_timeout, run_id=run_id, project_dir=project_dir)
 
 
 @app.command()
@@ -121,11 +125,21 @@ def rollback(function: Annotated[str, typer.Argument(help="The function to redep
              project_ref: Annotated[str | None, typer.Option(
                  "--project-ref", help="No playbook at hand: this project (API URL from ORCHESTRATOR_API_URL)."
              )] = None,
+             lock_timeout: LockTimeout = 0.0,
              yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
              output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Emergency: redeploy one function exactly as it was at an earlier commit."""
-    _dispatch("rollback", yes, non_interactive, env_file, output, playbook_dir, function=function, env=env, to=to,
-              playbook=playbook, project_ref=project_ref)
+    _dispatch("rollback", yes, non_interactive, env_file, output, playbook_dir, lock_timeout=lock_timeout,
+              function=function, env=env, to=to, playbook=playbook, project_ref=project_ref)
+
+
+@app.command()
+def unlock(env: Annotated[str, typer.Option("--env", "-e", help="Environment.")],
+           playbook: PlaybookOpt = None,
+           yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+           output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+    """Break an environment's deploy lease (a run that died and left it), after confirmation."""
+    _dispatch("unlock", yes, non_interactive, env_file, output, playbook_dir, env=env, playbook=playbook)
 
 
 @app.command()

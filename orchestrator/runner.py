@@ -15,10 +15,13 @@ from orchestrator.durations import format_duration
 from orchestrator.errors import OrchestratorError, StoppedByHuman
 from orchestrator.interrupts import Interrupts, describe, exit_code
 from orchestrator.journal import Journal, Timer
+from orchestrator.lease import Lease
 from orchestrator.playbook.models import Playbook, StepSpec
 from orchestrator.prompt import Prompter
 from orchestrator.redact import Redactor
 from orchestrator.steps import REGISTRY
+
+READ_ONLY_KINDS = frozenset({"preflight", "lint", "verify", "pause"})
 
 
 @dataclass
@@ -88,14 +91,35 @@ class Runner:
         self.journal.write("env_start", env=env_name, project_ref=env.project_ref)
         try:
             self._approve(ctx)
-            reconcile_env(ctx, record=True)
+            lease = self._lease(ctx)
         except StoppedByHuman as exc:
             return self._fail(report, env_name, None, exc, 0.0)
-        for spec in self.playbook.steps:
-            if not self._run_step(ctx, spec, report):
-                return False
+        except OrchestratorError as exc:  # the lease's database could not be reached
+            return self._fail(report, env_name, None, exc, 0.0)
+        try:
+            reconcile_env(ctx, record=True)
+            for spec in self.playbook.steps:
+                if not self._run_step(ctx, spec, report):
+                    return False
+        finally:
+            if lease is not None:
+                lease.release()
+                self.journal.write("lease_released", env=env_name)
         self.journal.write("env_end", env=env_name, outcome="succeeded")
         return True
+
+    def _lease(self, ctx: StepContext) -> Lease | None:
+        """Be this environment's only deployer while the steps run (not for read-only playbooks)."""
+        if all(spec.kind in READ_ONLY_KINDS for spec in self.playbook.steps):
+            return None
+        from orchestrator.rollback import ledger_for
+
+        lease = Lease(ledger_for(ctx).query, ctx.env_name, self.journal.run_id)
+        lease.acquire(self.options.lock_timeout,
+                      lambda holder: self.ui.warn(f"{ctx.env_name} is being deployed by {holder.describe()}; "
+                                                  f"waiting up to {self.options.lock_timeout:g}s"))
+        self.journal.write("lease_taken", env=ctx.env_name)
+        return lease
 
     def _approve(self, ctx: StepContext) -> None:
         if not ctx.env.requires_approval:

@@ -29,6 +29,7 @@ class Common:
     approve: bool = False
     allow_rolled_back: bool = False
     redeploy: bool = False
+    lock_timeout: float = 0.0
 
     @property
     def interactive(self) -> bool:
@@ -37,7 +38,8 @@ class Common:
 
     def run_options(self) -> RunOptions:
         return RunOptions(yes=self.yes, interactive=self.interactive, output=self.output, approve=self.approve,
-                          allow_rolled_back=self.allow_rolled_back, redeploy=self.redeploy)
+                          allow_rolled_back=self.allow_rolled_back, redeploy=self.redeploy,
+                          lock_timeout=self.lock_timeout)
 
 
 @dataclass

@@ -12,8 +12,9 @@ from orchestrator.commands.settings import bare_playbook, context, load_settings
 from orchestrator.errors import InputError, OrchestratorError
 from orchestrator.interrupts import Interrupts, describe, exit_code
 from orchestrator.journal import Journal
+from orchestrator.lease import Lease
 from orchestrator.playbook.models import Playbook
-from orchestrator.rollback import resolve_target, rollback_function
+from orchestrator.rollback import ledger_for, resolve_target, rollback_function
 from orchestrator.runner import reconcile_env
 from orchestrator.steps.functions import SLUG
 
@@ -29,7 +30,10 @@ def rollback(s: Session, function: str, env: str, to: str, playbook: str | None,
                   project_ref=ctx.env.project_ref, user=getpass.getuser(), orchestrator=__version__,
                   environments=[env])
     code, error, outcome = 3, "internal error", "failed"
+    lease: Lease | None = None
     try:
+        lease = Lease(ledger_for(ctx).query, env, journal.run_id)
+        lease.acquire(s.common.lock_timeout)  # never two deployers of one environment, rollbacks included
         reconcile_env(ctx, record=True)  # a killed run's live-but-unrecorded deploy changes last-good
         sha = resolve_target(ctx, function, to)
         result = rollback_function(ctx, function, sha)
@@ -41,6 +45,8 @@ def rollback(s: Session, function: str, env: str, to: str, playbook: str | None,
         code, error, outcome = exit_code(exc), describe(exc), "interrupted"
         raise
     finally:
+        if lease is not None:
+            lease.release()
         journal.write("run_end", outcome=outcome, exit_code=code, error=error)
         journal.close()
     if s.ui.json_mode:
