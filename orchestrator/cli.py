@@ -33,6 +33,9 @@ AllowRolledBack = Annotated[bool, typer.Option(
     "--allow-rolled-back", help="Deploy a function even if these exact inputs were rolled back before.")]
 Redeploy = Annotated[bool, typer.Option(
     "--redeploy", help="Deploy functions whose inputs equal the live deploy's too (default: skip them).")]
+PromptTimeout = Annotated[str, typer.Option(
+    "--prompt-timeout", help="How long any question waits for an answer before the run stops (exit 4), "
+                             "unless the step sets its own timeout: 30s, 10m, 1h.")]
 LockTimeout = Annotated[float, typer.Option(
     "--lock-timeout", min=0, max=86400, help="Seconds to wait when another run is deploying to the environment "
                                             "(default 0: exit 4 at once, naming it).")]
@@ -40,7 +43,8 @@ LockTimeout = Annotated[float, typer.Option(
 
 def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | None, output: str,
               playbook_dir: Path | None, approve: bool = False, allow_rolled_back: bool = False,
-              redeploy: bool = False, lock_timeout: float = 0.0, **kwargs: object) -> None:
+              redeploy: bool = False, lock_timeout: float = 0.0, prompt_timeout: str = "30m",
+              **kwargs: object) -> None:
     import importlib
 
     from orchestrator.commands.common import Common, session
@@ -50,8 +54,15 @@ def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | No
     if output not in {"text", "json"}:
         Console().error(f"--output {output!r}: use text or json")
         raise typer.Exit(2)
+    from orchestrator.durations import parse_duration
+
+    try:
+        waits = parse_duration(prompt_timeout)
+    except ValueError as exc:
+        Console().error(f"--prompt-timeout {prompt_timeout!r}: {exc}")
+        raise typer.Exit(2) from None
     common = Common(yes, non_interactive, env_file, output, playbook_dir, approve,  # type: ignore[arg-type]
-                    allow_rolled_back, redeploy, lock_timeout)
+                    allow_rolled_back, redeploy, lock_timeout, waits)
 
     def call() -> int:
         s: Session = session(common)
@@ -85,11 +96,11 @@ def run(playbook: PlaybookArg,
         approve: Annotated[bool, typer.Option("--approve", help="Approve environments with "
                                                                 "requires_approval.")] = False,
         allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False, lock_timeout: LockTimeout = 0.0,
-        yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+        prompt_timeout: PromptTimeout = "30m", yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
         output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Run the steps against each environment in turn; stop at the first failure."""
     _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              lock_timeout, playbook=playbook, envs=env)
+              lock_timeout, prompt_timeout, playbook=playbook, envs=env)
 
 
 @app.command()
@@ -97,12 +108,12 @@ def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `ru
            project_dir: Annotated[Path | None, typer.Option("--project-dir")] = None,
            approve: Annotated[bool, typer.Option("--approve")] = False,
            allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
-           lock_timeout: LockTimeout = 0.0,
+           lock_timeout: LockTimeout = 0.0, prompt_timeout: PromptTimeout = "30m",
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Continue a failed or interrupted run from the step that did not finish."""
     _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              lock_timeout, run_id=run_id, project_dir=project_dir)
+              lock_timeout, prompt_timeout, run_id=run_id, project_dir=project_dir)
 
 
 @app.command()
@@ -125,11 +136,12 @@ def rollback(function: Annotated[str, typer.Argument(help="The function to redep
              project_ref: Annotated[str | None, typer.Option(
                  "--project-ref", help="No playbook at hand: this project (API URL from ORCHESTRATOR_API_URL)."
              )] = None,
-             lock_timeout: LockTimeout = 0.0,
+             lock_timeout: LockTimeout = 0.0, prompt_timeout: PromptTimeout = "30m",
              yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
              output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Emergency: redeploy one function exactly as it was at an earlier commit."""
     _dispatch("rollback", yes, non_interactive, env_file, output, playbook_dir, lock_timeout=lock_timeout,
+              prompt_timeout=prompt_timeout,
               function=function, env=env, to=to, playbook=playbook, project_ref=project_ref)
 
 

@@ -33,6 +33,7 @@ class RunOptions:
     allow_rolled_back: bool = False  # deploy inputs identical to a rolled-back deploy anyway
     redeploy: bool = False  # deploy functions whose inputs equal the live deploy's too
     lock_timeout: float = 0.0  # seconds to wait for another run's lease on an environment
+    prompt_timeout: float = 1800.0  # seconds any question waits for an answer (unless it has its own)
 
 
 @dataclass

@@ -73,9 +73,13 @@ class Runner:
                            user=getpass.getuser(), orchestrator=__version__, resumed_from=resumed_from,
                            options=asdict(self.options))
         try:
+            self._approvals_possible(environments)
             for env_name in environments:
                 if not self._run_env(env_name, report):
                     break
+        except StoppedByHuman as exc:
+            report.exit_code, report.error = exc.exit_code, str(exc)
+            self.ui.error(str(exc))
         except Interrupts as exc:  # the step already stopped the CLI and journaled what was in flight
             report.exit_code, report.error = exit_code(exc), describe(exc)
         self.journal.write("run_end", outcome=report.outcome, exit_code=report.exit_code, error=report.error)
@@ -121,13 +125,24 @@ class Runner:
         self.journal.write("lease_taken", env=ctx.env_name)
         return lease
 
+    def _approvals_possible(self, environments: Sequence[str]) -> None:
+        """Without a terminal and without --approve, an environment that needs approval would stop
+        the run after the earlier environments were changed: say so before the first one starts."""
+        if self.options.approve or self.options.interactive:
+            return
+        waiting = [e for e in environments if self.playbook.environment(e).requires_approval]
+        if waiting:
+            raise StoppedByHuman(f"{', '.join(waiting)} requires approval and there is no terminal to ask: pass "
+                                 "--approve (nothing was run)")
+
     def _approve(self, ctx: StepContext) -> None:
         if not ctx.env.requires_approval:
             return
         if self.options.approve:
             self.ui.line(f"{ctx.env_name} requires approval: approved by --approve")
         else:
-            Prompter(self.ui, yes=False, interactive=self.options.interactive).confirm(
+            Prompter(self.ui, yes=False, interactive=self.options.interactive,
+                     timeout=self.options.prompt_timeout).confirm(
                 f"{ctx.env_name} requires approval. Run {len(self.playbook.steps)} step(s) against "
                 f"{ctx.env.project_ref}?", action="approve (use --approve)")
         self.journal.write("approved", env=ctx.env_name, by=getpass.getuser())
@@ -174,7 +189,8 @@ class Runner:
                            summary=summary, duration_s=round(elapsed, 3), details=details or {})
 
     def context(self, env_name: str) -> StepContext:
-        prompter = Prompter(self.ui, yes=self.options.yes, interactive=self.options.interactive)
+        prompter = Prompter(self.ui, yes=self.options.yes, interactive=self.options.interactive,
+                            timeout=self.options.prompt_timeout)
         return StepContext(self.playbook, env_name, self.playbook.environment(env_name), self.options,
                            self.ui, prompter, self.journal, self.redactor, self.environ)
 

@@ -30,6 +30,7 @@ class Common:
     allow_rolled_back: bool = False
     redeploy: bool = False
     lock_timeout: float = 0.0
+    prompt_timeout: float = 1800.0
 
     @property
     def interactive(self) -> bool:
@@ -39,7 +40,7 @@ class Common:
     def run_options(self) -> RunOptions:
         return RunOptions(yes=self.yes, interactive=self.interactive, output=self.output, approve=self.approve,
                           allow_rolled_back=self.allow_rolled_back, redeploy=self.redeploy,
-                          lock_timeout=self.lock_timeout)
+                          lock_timeout=self.lock_timeout, prompt_timeout=self.prompt_timeout)
 
 
 @dataclass
