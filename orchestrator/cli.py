@@ -109,11 +109,13 @@ def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `ru
            approve: Annotated[bool, typer.Option("--approve")] = False,
            allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
            lock_timeout: LockTimeout = 0.0, prompt_timeout: PromptTimeout = "30m",
+           allow_changes: Annotated[bool, typer.Option(
+               "--allow-changes", help="Resume although HEAD, the tree, a migration or a function changed.")] = False,
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Continue a failed or interrupted run from the step that did not finish."""
     _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              lock_timeout, prompt_timeout, run_id=run_id, project_dir=project_dir)
+              lock_timeout, prompt_timeout, run_id=run_id, project_dir=project_dir, allow_changes=allow_changes)
 
 
 @app.command()

@@ -65,13 +65,14 @@ class Runner:
     journal: Journal
     done: frozenset[tuple[str, int]] = frozenset()  # (env, step index) finished by a resumed run
 
-    def run(self, environments: Sequence[str], *, resumed_from: str | None = None) -> RunReport:
+    def run(self, environments: Sequence[str], *, resumed_from: str | None = None,
+            tree: dict[str, Any] | None = None) -> RunReport:
         report = RunReport(self.journal.run_id, str(self.playbook.path), list(environments),
                            journal=str(self.journal.path))
         self.journal.write("run_start", playbook=str(self.playbook.path), playbook_sha256=self.playbook.sha256,
                            git_commit=_head(self.playbook), environments=list(environments),
                            user=getpass.getuser(), orchestrator=__version__, resumed_from=resumed_from,
-                           options=asdict(self.options))
+                           options=asdict(self.options), tree=tree)
         try:
             self._approvals_possible(environments)
             for env_name in environments:
@@ -117,6 +118,8 @@ class Runner:
         if all(spec.kind in READ_ONLY_KINDS for spec in self.playbook.steps):
             return None
         from orchestrator.rollback import ledger_for
+
+        _ = ctx.cli.version  # an unusable supabase CLI is bad input: say so before locking anything
 
         lease = Lease(ledger_for(ctx).query, ctx.env_name, self.journal.run_id)
         lease.acquire(self.options.lock_timeout,

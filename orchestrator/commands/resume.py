@@ -8,11 +8,12 @@ from typing import Any
 from orchestrator.commands.common import Session, redact_tokens
 from orchestrator.commands.run import execute
 from orchestrator.errors import InputError
+from orchestrator.fingerprint import differences, tree_state
 from orchestrator.journal import find_run, read_events
 from orchestrator.playbook.loader import load_playbook
 
 
-def resume(s: Session, run_id: str, project_dir: Path | None = None) -> int:
+def resume(s: Session, run_id: str, project_dir: Path | None = None, allow_changes: bool = False) -> int:
     root = project_dir or _git_root_or_cwd()
     path = find_run(root, run_id)
     events = list(read_events(path))
@@ -27,9 +28,18 @@ def resume(s: Session, run_id: str, project_dir: Path | None = None) -> int:
     pb = redact_tokens(s, load_playbook(Path(start["playbook"]), s.environ, start["environments"]))
     if pb.sha256 != start["playbook_sha256"]:
         raise InputError(f"{pb.path} changed since run {run_id}; start a new run instead of resuming")
-    done = frozenset(_finished_steps(events))
-    s.ui.line(f"resuming {run_id}: {len(done)} step(s) already done")
-    return execute(s, pb, list(start["environments"]), done=done, resumed_from=run_id)
+    tree = tree_state(pb)
+    changed = differences(start.get("tree") or {}, tree) if isinstance(start.get("tree"), dict) else \
+        ["the run did not record its tree (an older orchestrator)"]
+    if changed and not allow_changes:
+        raise InputError(f"the project changed since run {run_id}; resuming would ship something that run "
+                         "never checked:\n  " + "\n  ".join(changed) + "\nStart a new run, or pass "
+                         "--allow-changes to resume anyway (preflight and lint run again either way)")
+    # preflight and lint always run again: they check the tree as it is now
+    done = frozenset(k for k in _finished_steps(events) if pb.steps[k[1]].kind not in ("preflight", "lint"))
+    s.ui.line(f"resuming {run_id}: {len(done)} step(s) already done"
+              + (f"; changed since: {'; '.join(changed)}" if changed else ""))
+    return execute(s, pb, list(start["environments"]), done=done, resumed_from=run_id, tree=tree)
 
 
 def _finished_steps(events: list[dict[str, Any]]) -> set[tuple[str, int]]:

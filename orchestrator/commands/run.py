@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from orchestrator.commands.common import Session, open_playbook
 from orchestrator.errors import InputError
+from orchestrator.fingerprint import tree_state
 from orchestrator.journal import Journal
 from orchestrator.playbook.models import Playbook
 from orchestrator.runner import Runner, print_summary
@@ -19,12 +21,12 @@ def run(s: Session, playbook: str, envs: Sequence[str]) -> int:
 
 
 def execute(s: Session, pb: Playbook, envs: list[str], *, done: frozenset[tuple[str, int]] = frozenset(),
-            resumed_from: str | None = None) -> int:
+            resumed_from: str | None = None, tree: dict[str, Any] | None = None) -> int:
     require_git(pb)
     journal = Journal.create(pb.project.root, s.redactor)
     runner = Runner(pb, s.common.run_options(), s.ui, s.redactor, s.environ, journal, done)
     s.ui.step(f"run {journal.run_id}: playbook '{pb.name}' -> {' then '.join(envs)}")
-    report = runner.run(envs, resumed_from=resumed_from)
+    report = runner.run(envs, resumed_from=resumed_from, tree=tree if tree is not None else tree_state(pb))
     if s.ui.json_mode:
         s.ui.emit_json(report.as_json())
     else:
