@@ -36,7 +36,7 @@ def make_project(root: Path, files: dict[str, str], include_all: bool = False) -
 def run(pb: Path, db_url: str, cli: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TEST_DB_URL": db_url, "SUPABASE_CLI": str(cli)}
     return subprocess.run([sys.executable, "-m", "orchestrator", "run", str(pb), "--env", "local", "--yes"],
-                          env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+                          check=False, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
 
 
 def history(db_url: str) -> list[str]:
