@@ -64,9 +64,18 @@ class Runner:
     environ: Mapping[str, str]
     journal: Journal
     done: frozenset[tuple[str, int]] = frozenset()  # (env, step index) finished by a resumed run
+    tree: dict[str, Any] = field(default_factory=dict)  # what this run ships (fingerprint.tree_state)
+    approved_by: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def release(self) -> str:
+        from orchestrator.releases import release_id
+
+        return release_id(self.tree)
 
     def run(self, environments: Sequence[str], *, resumed_from: str | None = None,
             tree: dict[str, Any] | None = None) -> RunReport:
+        self.tree = tree or {}
         report = RunReport(self.journal.run_id, str(self.playbook.path), list(environments),
                            journal=str(self.journal.path))
         self.journal.write("run_start", playbook=str(self.playbook.path), playbook_sha256=self.playbook.sha256,
@@ -95,23 +104,57 @@ class Runner:
             self.ui.line(f"   {spec.index + 1}. {spec.kind}" + (f" ({spec.name})" if spec.name else ""))
         self.journal.write("env_start", env=env_name, project_ref=env.project_ref)
         try:
+            self._gate(ctx)
             self._approve(ctx)
             lease = self._lease(ctx)
         except StoppedByHuman as exc:
             return self._fail(report, env_name, None, exc, 0.0)
         except OrchestratorError as exc:  # the lease's database could not be reached
             return self._fail(report, env_name, None, exc, 0.0)
+        outcome = "failed"
         try:
             reconcile_env(ctx, record=True)
             for spec in self.playbook.steps:
                 if not self._run_step(ctx, spec, report):
                     return False
+            outcome = "succeeded"
         finally:
             if lease is not None:
+                self._remember(ctx, outcome)
                 lease.release()
                 self.journal.write("lease_released", env=env_name)
         self.journal.write("env_end", env=env_name, outcome="succeeded")
         return True
+
+    def _gate(self, ctx: StepContext) -> None:
+        """requires_passed: this release must have succeeded in each listed environment, as that
+        environment's own database records it (from any clone, any runner)."""
+        from orchestrator import releases
+        from orchestrator.errors import StepFailed
+        from orchestrator.rollback import ledger_for
+
+        for other in ctx.env.requires_passed:
+            found = releases.passed(ledger_for(self.context(other)).query, other, self.release)
+            if found is None:
+                raise StepFailed(f"{ctx.env_name} requires this release to have passed in {other} first, and "
+                                 f"{other} has no successful run of it (release {self.release}, commit "
+                                 f"{str(self.tree.get('head') or '?')[:12]}): run it against {other} first")
+            self.ui.ok(f"{ctx.env_name}: release {self.release} passed in {other} (run {found.run_id}, "
+                       f"{found.finished_at[:19]}, by {found.run_by})")
+            self.journal.write("gate_passed", env=ctx.env_name, required=other, release=self.release,
+                               run=found.run_id)
+
+    def _remember(self, ctx: StepContext, outcome: str) -> None:
+        """This environment ran this release (to the end or not), in its own database."""
+        from orchestrator import releases
+        from orchestrator.rollback import ledger_for
+
+        try:
+            releases.record(ledger_for(ctx).query, environment=ctx.env_name, run_id=self.journal.run_id,
+                            release=self.release, commit=self.tree.get("head"), outcome=outcome,
+                            approved_by=self.approved_by.get(ctx.env_name), run_by=getpass.getuser())
+        except OrchestratorError as exc:  # the deploys are in the ledger; a gate will just not see this run
+            self.ui.warn(f"could not record the run's outcome in {ctx.env_name} ({exc})")
 
     def _lease(self, ctx: StepContext) -> Lease | None:
         """Be this environment's only deployer while the steps run (not for read-only playbooks)."""
@@ -143,11 +186,14 @@ class Runner:
             return
         if self.options.approve:
             self.ui.line(f"{ctx.env_name} requires approval: approved by --approve")
+            self.approved_by[ctx.env_name] = f"{getpass.getuser()} (--approve)"
         else:
             Prompter(self.ui, yes=False, interactive=self.options.interactive,
                      timeout=self.options.prompt_timeout).confirm(
-                f"{ctx.env_name} requires approval. Run {len(self.playbook.steps)} step(s) against "
-                f"{ctx.env.project_ref}?", action="approve (use --approve)")
+                f"{ctx.env_name} requires approval. Run {len(self.playbook.steps)} step(s) of release "
+                f"{self.release} (commit {str(self.tree.get('head') or '?')[:12]}) against {ctx.env.project_ref}?",
+                action="approve (use --approve)")
+            self.approved_by[ctx.env_name] = f"{getpass.getuser()} (at the prompt)"
         self.journal.write("approved", env=ctx.env_name, by=getpass.getuser())
 
     def _run_step(self, ctx: StepContext, spec: StepSpec, report: RunReport) -> bool:

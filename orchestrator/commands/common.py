@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -74,7 +74,18 @@ def resolve_playbook(name: str | Path, playbook_dir: Path | None) -> Path:
 def open_playbook(s: Session, name: str | Path, envs: Sequence[str] | None = None, *,
                   check_project: bool = True) -> Playbook:
     path = resolve_playbook(name, s.common.playbook_dir)
-    return redact_tokens(s, load_playbook(path, s.environ, envs, check_project=check_project))
+    return redact_tokens(s, load_with_gates(path, s.environ, envs, check_project=check_project))
+
+
+def load_with_gates(path: Path, environ: Mapping[str, str], envs: Sequence[str] | None, *,
+                    check_project: bool = True) -> Playbook:
+    """The playbook for `envs`, plus the settings of the environments their promotion gates read."""
+    playbook = load_playbook(path, environ, envs, check_project=check_project)
+    if envs:
+        gates = {g for e in envs for g in playbook.environment(e).requires_passed} - set(envs)
+        if gates:
+            playbook = load_playbook(path, environ, [*envs, *sorted(gates)], check_project=check_project)
+    return playbook
 
 
 def redact_tokens(s: Session, playbook: Playbook) -> Playbook:

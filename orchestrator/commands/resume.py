@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.commands.common import Session, redact_tokens
+from orchestrator.commands.common import Session, load_with_gates, redact_tokens
 from orchestrator.commands.run import execute
 from orchestrator.errors import InputError
 from orchestrator.fingerprint import differences, tree_state
 from orchestrator.journal import find_run, read_events
-from orchestrator.playbook.loader import load_playbook
 
 
 def resume(s: Session, run_id: str, project_dir: Path | None = None, allow_changes: bool = False) -> int:
@@ -25,7 +24,7 @@ def resume(s: Session, run_id: str, project_dir: Path | None = None, allow_chang
     if any(e["event"] == "run_end" and e.get("exit_code") == 0 for e in events):
         s.ui.ok(f"run {run_id} succeeded: nothing to resume")
         return 0
-    pb = redact_tokens(s, load_playbook(Path(start["playbook"]), s.environ, start["environments"]))
+    pb = redact_tokens(s, load_with_gates(Path(start["playbook"]), s.environ, start["environments"]))
     if pb.sha256 != start["playbook_sha256"]:
         raise InputError(f"{pb.path} changed since run {run_id}; start a new run instead of resuming")
     tree = tree_state(pb)

@@ -107,6 +107,8 @@ def _validate(path: Path, text: str, source: Source, wanted: set[str], check_pro
         problems += _check_steps(steps, project, source)
     token_vars, token_problems = _token_vars(data, source)
     problems += token_problems
+    if model is not None:
+        problems += _gates(model, source)
     if problems or model is None or project is None:
         raise PlaybookError(str(path), sorted(problems, key=lambda p: p.line or 0))
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -132,6 +134,21 @@ def _token_vars(data: dict[str, Any], source: Source) -> tuple[dict[str, str], l
                                     "write the token as ${VARIABLE} (e.g. ${STAGING_SUPABASE_ACCESS_TOKEN}), "
                                     "never the token itself: playbooks are committed"))
     return found, problems
+
+
+def _gates(model: PlaybookModel, source: Source) -> list[Located]:
+    """requires_passed names environments of this playbook, not itself (checked on the full list: a gate
+    may name an environment this run does not select)."""
+    problems = []
+    known = set(source.data.get("environments") or {}) if isinstance(source.data, dict) else set()
+    for name, env in model.environments.items():
+        for i, other in enumerate(env.requires_passed):
+            if other == name or other not in known:
+                here: Path_ = ("environments", name, "requires_passed", i)
+                why = "an environment cannot gate itself" if other == name else \
+                    f"no environment {other!r} in this playbook; known: {', '.join(sorted(known))}"
+                problems.append(Located(source.line_of(here), format_path(here), why))
+    return problems
 
 
 def _select_environments(data: dict[str, Any], source: Source, wanted: set[str]) -> list[Located]:

@@ -29,6 +29,9 @@ class Environment(StrictModel):
     api_url: str = Field(DEFAULT_API_URL, description="Management API base URL")
     functions_url: str = Field(DEFAULT_FUNCTIONS_URL, description="where smoke calls go; {ref} is replaced")
     requires_approval: bool = Field(False, description="a human (or --approve) must confirm first")
+    requires_passed: list[Annotated[str, Field(pattern=ENV_NAME_PATTERN)]] = Field(
+        default_factory=list, description="environments where this same release (commit, migrations, function "
+        "inputs) must have run successfully first, as their own databases record it")
     access_token: str | None = Field(
         None, repr=False, description="Management API token for this environment, as ${VARIABLE} "
         "(never the token itself); default: SUPABASE_ACCESS_TOKEN")

@@ -70,6 +70,10 @@ CASES = [
     ("invalid-yaml", HEAD + "steps: a: b  #<-\n", "", "invalid YAML"),
     ("planned-kind", HEAD + "steps:\n  - backup: {dir: b}  #<-\n", "steps[0].backup", "not supported"),
     ("empty-steps", HEAD + "steps: []  #<-\n", "steps", "at least 1"),
+    ("gate-unknown-env", HEAD + "    requires_passed: [prod]  #<-\nsteps: [{pause: {}}]\n",
+     "environments.staging.requires_passed[0]", "no environment 'prod'"),
+    ("gate-itself", HEAD + "    requires_passed: [staging]  #<-\nsteps: [{pause: {}}]\n",
+     "environments.staging.requires_passed[0]", "cannot gate itself"),
     ("step-name-not-string", HEAD + "steps:\n  - name: [a]  #<-\n    pause: {}\n", "steps[0].name", "string"),
 ]
 
