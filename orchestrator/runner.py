@@ -104,12 +104,11 @@ class Runner:
             self.ui.line(f"   {spec.index + 1}. {spec.kind}" + (f" ({spec.name})" if spec.name else ""))
         self.journal.write("env_start", env=env_name, project_ref=env.project_ref)
         try:
+            self._inputs_ready(ctx)
             self._gate(ctx)
             self._approve(ctx)
             lease = self._lease(ctx)
-        except StoppedByHuman as exc:
-            return self._fail(report, env_name, None, exc, 0.0)
-        except OrchestratorError as exc:  # the lease's database could not be reached
+        except OrchestratorError as exc:  # missing secret values, a gate, approval, the lease's database
             return self._fail(report, env_name, None, exc, 0.0)
         outcome = "failed"
         try:
@@ -125,6 +124,14 @@ class Runner:
                 self.journal.write("lease_released", env=env_name)
         self.journal.write("env_end", env=env_name, outcome="succeeded")
         return True
+
+    def _inputs_ready(self, ctx: StepContext) -> None:
+        """Values a later step needs (secrets) are checked before the first step changes anything."""
+        from orchestrator.steps.secrets import values_for
+
+        for spec in self.playbook.steps:
+            if spec.kind == "secrets":
+                ctx.redactor.add(*values_for(spec.config, ctx.environ).values())
 
     def _gate(self, ctx: StepContext) -> None:
         """requires_passed: this release must have succeeded in each listed environment, as that

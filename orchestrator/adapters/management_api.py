@@ -400,6 +400,11 @@ class ManagementApi:
         """The deployed bundle (eszip) as the API returns it."""
         return self._call("GET", "/v1/projects/{ref}/functions/{slug}/body", {"ref": ref, "slug": slug}).content
 
+    def secret_digests(self, ref: str) -> dict[str, str]:
+        """name -> the SHA-256 hex digest of its value, as the API lists it (never the value)."""
+        rows = self._json("GET", "/v1/projects/{ref}/secrets", ref=ref)
+        return {str(s["name"]): str(s.get("value", "")) for s in rows if isinstance(s, dict) and "name" in s}
+
     def list_secrets(self, ref: str) -> list[str]:
         """Secret names only: the values (digests) are dropped here so they can't leak further."""
         return sorted(str(s["name"]) for s in self._json("GET", "/v1/projects/{ref}/secrets", ref=ref))

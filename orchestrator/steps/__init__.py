@@ -18,6 +18,7 @@ KINDS = {
     "verify": "orchestrator.steps.verify:VerifyStep",
     "functions": "orchestrator.steps.functions:FunctionsStep",
     "pause": "orchestrator.steps.pause:PauseStep",
+    "secrets": "orchestrator.steps.secrets:SecretsStep",
 }
 
 
