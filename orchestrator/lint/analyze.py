@@ -42,7 +42,8 @@ class FileResult(NamedTuple):
     def events(self, keys: Collection[str]) -> list[tuple[str, str]]:
         """This file's (key, value) facts, in order, for the keys asked about."""
         parts = self.packed_events.split("\0") if self.packed_events else []
-        return [(k, v) for k, v in zip(parts[::2], parts[1::2], strict=True) if k in keys or k.startswith(("renamed:", "rls:"))]
+        return [(k, v) for k, v in zip(parts[::2], parts[1::2], strict=True)
+                if k in keys or k.startswith(("renamed:", "rls:", "validated:"))]
 
 
 Pending = tuple[Hit, "Stmt | None", tuple[Unless, ...]]
@@ -95,6 +96,13 @@ def _settle_locally(unless: tuple[Unless, ...], ctx: FileCtx) -> tuple[Unless, .
     conditions left for the whole set (those this file decided are dropped)."""
     left = []
     for u in unless:
+        if u.test == "validated" and u.key in ctx.facts:
+            state = ctx.facts[u.key]
+            table = u.key.removeprefix("notnull-check:").rsplit(".", 1)[0]
+            if state == "valid" or f"validated:{table}.{state.removeprefix('not_valid:')}" in ctx.facts:
+                return None
+            left.append(u)
+            continue
         if u.scope in ("new", "before") and u.key in ctx.facts:
             if FactIndex.test(u.test, ctx.facts[u.key]):
                 return None

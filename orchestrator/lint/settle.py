@@ -44,6 +44,8 @@ class FactIndex:
         return sorted(e for n in names for e in self.by_key.get(f"rls:{n}", ()))
 
     def holds(self, cond: Unless, idx: int) -> bool:
+        if cond.test == "validated":
+            return self._validated(cond.key, idx)
         events = self._events(cond.key)
         if cond.scope in ("new", "before"):
             earlier = [v for i, v in events if i < idx and (cond.scope == "before" or self.chosen[i])]
@@ -54,6 +56,17 @@ class FactIndex:
             return any(self.test(cond.test, v) for i, v in events if i >= idx)
         return any(self.test(cond.test, v) for _, v in events)
 
+    def _validated(self, key: str, idx: int) -> bool:
+        """A `CHECK (col IS NOT NULL)` added valid, or added NOT VALID and then validated (that very
+        constraint, in an earlier file or this one) before file `idx`: Postgres then skips the scan."""
+        earlier = [v for i, v in self.by_key.get(key, ()) if i < idx]
+        if not earlier:
+            return False
+        state = earlier[-1]
+        table = key.removeprefix("notnull-check:").rsplit(".", 1)[0]
+        return state == "valid" or (state.startswith("not_valid:") and any(
+            i <= idx for i, _ in self.by_key.get(f"validated:{table}.{state.removeprefix('not_valid:')}", ())))
+
     @staticmethod
     def test(test: str, value: str) -> bool:
         kind, _, arg = test.removeprefix("assume-").partition(":")
@@ -61,6 +74,8 @@ class FactIndex:
             return value == arg
         if kind == "ne":
             return value != arg
+        if kind == "validated":  # within one file (see _validated for the whole set)
+            return value == "valid"
         if kind == "coercible":
             return binary_coercible(value, arg)
         return True

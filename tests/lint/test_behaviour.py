@@ -358,3 +358,19 @@ def test_rls_state_follows_renames_and_set_schema(tmp_path: Path) -> None:
     found = {(n, r) for n, r, _ in _rules(lint_paths([folder]))}
     assert not {r for _, r in found} & {"policy-without-rls", "rls-not-enabled"}, found
     assert ("20240102000000_b.sql", "renaming-table") in found  # the rename itself is still a breaking change
+
+
+def test_only_the_not_null_check_of_that_column_spares_set_not_null(tmp_path: Path) -> None:
+    """Any validated constraint on the table used to count (6 real misses: hivecom, avandar)."""
+    folder = _folder(tmp_path, {
+        "20240101000000_a.sql": "alter table public.profiles add constraint username_len check "
+                                "(char_length(username) <= 32) not valid;\n"
+                                "alter table public.profiles validate constraint username_len;\n"
+                                "alter table public.profiles add constraint seen_nn check (seen is not null) not valid;\n",
+        "20240102000000_b.sql": "set lock_timeout = '1s';\nalter table public.profiles validate constraint seen_nn;\n",
+        "20240103000000_c.sql": "set lock_timeout = '1s';\n"
+                                "alter table public.profiles add column last_seen timestamptz default now();\n"
+                                "alter table public.profiles alter column last_seen set not null;\n"
+                                "alter table public.profiles alter column seen set not null;\n"})
+    found = [(n, r, line) for n, r, line in _rules(lint_paths([folder])) if r == "set-not-null"]
+    assert found == [("20240103000000_c.sql", "set-not-null", 3)]

@@ -211,8 +211,7 @@ def set_not_null(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
             # VALIDATED `CHECK (col IS NOT NULL)` lets Postgres skip it
             yield Hit(SET_NOT_NULL, stmt.start, f"SET NOT NULL on {table}.{name} scans the table under an "
                       "ACCESS EXCLUSIVE lock", rewrite,
-                      (new_table(table), Unless(f"notnull-check:{table}.{name}", "before", "eq:valid"),
-                       Unless(f"validated:{table}")))
+                      (new_table(table), Unless(f"notnull-check:{table}.{name}", "before", "validated")))
 
 
 @on("AlterTableStmt")
@@ -363,13 +362,14 @@ def altered_table(stmt: Stmt, ctx: FileCtx) -> None:
         elif sub == "AT_AlterColumnType":
             ctx.record(f"coltype:{table}.{cmd.get('name')}", canonical_type(node.get("ColumnDef", {}).get("typeName")))
         elif sub == "AT_AddConstraint" and node.get("Constraint", {}).get("contype") == "CONSTR_CHECK":
-            state = "not_valid" if node["Constraint"].get("skip_validation") else "valid"
+            con = node["Constraint"]
+            state = f"not_valid:{con.get('conname', '')}" if con.get("skip_validation") else "valid"
             for kind, test in walk(node["Constraint"].get("raw_expr")):
                 if kind == "NullTest" and test.get("nulltesttype") == "IS_NOT_NULL":
                     cols = strings(test.get("arg", {}).get("ColumnRef", {}).get("fields"))
                     ctx.record(f"notnull-check:{table}.{cols[-1] if cols else ''}", state)
-        elif sub == "AT_ValidateConstraint":  # (which constraint is not tracked: any VALIDATE on the table)
-            ctx.record(f"validated:{table}")
+        elif sub == "AT_ValidateConstraint":
+            ctx.record(f"validated:{table}.{cmd.get('name', '')}")
 
 
 @facts("RenameStmt")
