@@ -74,6 +74,19 @@ def passed(query: Query, environment: str, release: str) -> Passed | None:
                   r.get("approved_by") and str(r["approved_by"]), str(r["finished_at"]))
 
 
+RECENT_SQL = ("select environment, run_id, release, git_commit, outcome, approved_by, run_by, "
+              "finished_at::text as finished_at from supabase_orchestrator.runs where environment = $1 "
+              "order by id desc limit $2::integer")
+
+
+def recent(query: Query, environment: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The environment's newest runs: who ran which release, approved by whom, how it ended."""
+    present = query(EXISTS_SQL, ())
+    if not present or not present[0].get("present"):
+        return []
+    return [dict(r) for r in query(RECENT_SQL, (environment, int(limit)))]
+
+
 def latest(query: Query, environment: str) -> dict[str, Any] | None:
     present = query(EXISTS_SQL, ())
     if not present or not present[0].get("present"):
