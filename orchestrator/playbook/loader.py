@@ -185,7 +185,7 @@ def _steps(raw: list[Any], source: Source) -> tuple[list[StepSpec], list[Located
     return specs, problems
 
 
-PLANNED_KINDS = {"backup", "rehearse"}
+PLANNED_KINDS = {"rehearse"}
 
 
 def _step_kind(entry: Any, here: Path_, source: Source) -> tuple[str | None, Located | None]:

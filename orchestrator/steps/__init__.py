@@ -19,6 +19,7 @@ KINDS = {
     "functions": "orchestrator.steps.functions:FunctionsStep",
     "pause": "orchestrator.steps.pause:PauseStep",
     "secrets": "orchestrator.steps.secrets:SecretsStep",
+    "backup": "orchestrator.steps.backup:BackupStep",
 }
 
 
