@@ -133,6 +133,20 @@ class Runner:
             if spec.kind == "secrets":
                 ctx.redactor.add(*values_for(spec.config, ctx.environ).values())
 
+    def _show_plan(self, ctx: StepContext) -> None:
+        """What the approver is approving: each step's plan (pending migrations, functions that
+        changed, secret names), as `orchestrator plan` shows it."""
+        self.ui.step(f"what {ctx.env_name} would get (project {ctx.env.project_ref}, release {self.release}, "
+                     f"commit {str(self.tree.get('head') or '?')[:12]})")
+        for spec in self.playbook.steps:
+            try:
+                lines = REGISTRY[spec.kind].plan(spec.config, ctx)
+            except OrchestratorError as exc:
+                lines = [f"(could not plan: {str(exc).splitlines()[0]})"]
+            self.ui.line(f"{spec.index + 1}. {spec.label}")
+            for line in lines:
+                self.ui.line(f"     {line}")
+
     def _gate(self, ctx: StepContext) -> None:
         """requires_passed: this release must have succeeded in each listed environment, as that
         environment's own database records it (from any clone, any runner)."""
@@ -195,6 +209,8 @@ class Runner:
             self.ui.line(f"{ctx.env_name} requires approval: approved by --approve")
             self.approved_by[ctx.env_name] = f"{getpass.getuser()} (--approve)"
         else:
+            if self.options.interactive:
+                self._show_plan(ctx)
             Prompter(self.ui, yes=False, interactive=self.options.interactive,
                      timeout=self.options.prompt_timeout).confirm(
                 f"{ctx.env_name} requires approval. Run {len(self.playbook.steps)} step(s) of release "

@@ -75,3 +75,16 @@ def test_no_terminal_and_no_approve_stops_before_the_first_environment(tmp_path:
     assert "production requires approval and there is no terminal to ask: pass --approve" in result.output
     events = list(read_events(next((root / ".orchestrator" / "runs").glob("*.jsonl"))))
     assert not [e for e in events if e["event"] == "env_start"]  # staging was not touched either
+
+
+def test_the_approval_prompt_shows_what_is_approved(tmp_path: Path) -> None:
+    root = _project(tmp_path / "repo")
+    term = Terminal(["run", "orchestrator.yaml", "--env", "production"], root, _env())
+    shown = term.expect("requires approval. Run 1 step(s) of release")
+    assert "what production would get (project zyxwvutsrqponmlkjihg" in shown
+    assert "pause for a human: check the dashboard" in shown
+    term.send("maybe")  # not an answer: asked again
+    term.expect("answer y or n")
+    term.send("n")
+    code, text = term.finish(timeout=60)
+    assert code == 4 and "not confirmed" in text, text
