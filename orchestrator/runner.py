@@ -16,6 +16,7 @@ from orchestrator.errors import OrchestratorError, StoppedByHuman
 from orchestrator.interrupts import Interrupts, describe, exit_code
 from orchestrator.journal import Journal, Timer
 from orchestrator.lease import Lease
+from orchestrator.notify import Notifier
 from orchestrator.playbook.models import Playbook, StepSpec
 from orchestrator.prompt import Prompter
 from orchestrator.redact import Redactor
@@ -68,6 +69,16 @@ class Runner:
     approved_by: dict[str, str] = field(default_factory=dict)
 
     @property
+    def notify(self) -> Notifier:
+        if not hasattr(self, "_notifier"):
+            url = self.playbook.model.notify.webhook if self.playbook.model.notify else None
+            if url:
+                self.redactor.add(url)
+            self._notifier = Notifier(url, run_id=self.journal.run_id, playbook=self.playbook.name,
+                                      warn=self.ui.warn, journal=self.journal.write, redact=self.redactor)
+        return self._notifier
+
+    @property
     def release(self) -> str:
         from orchestrator.releases import release_id
 
@@ -92,6 +103,9 @@ class Runner:
             self.ui.error(str(exc))
         except Interrupts as exc:  # the step already stopped the CLI and journaled what was in flight
             report.exit_code, report.error = exit_code(exc), describe(exc)
+        self.notify("run_end", f"release {self.playbook.name} (run {report.run_id}) {report.outcome}"
+                    + (f": {report.error.splitlines()[0]}" if report.error else ""),
+                    outcome=report.outcome, exit_code=report.exit_code, environments=list(environments))
         self.journal.write("run_end", outcome=report.outcome, exit_code=report.exit_code, error=report.error)
         self.journal.close()
         return report
@@ -205,6 +219,9 @@ class Runner:
     def _approve(self, ctx: StepContext) -> None:
         if not ctx.env.requires_approval:
             return
+        if not self.options.approve:
+            self.notify("approval_needed", f"{ctx.env_name} needs approval for {self.playbook.name} (release "
+                        f"{self.release})", env=ctx.env_name, release=self.release)
         if self.options.approve:
             self.ui.line(f"{ctx.env_name} requires approval: approved by --approve")
             self.approved_by[ctx.env_name] = f"{getpass.getuser()} (--approve)"
@@ -237,6 +254,10 @@ class Runner:
             self._record(report, ctx.env_name, spec, "interrupted", describe(exc), timer.elapsed)
             raise
         self._record(report, ctx.env_name, spec, outcome.status, outcome.summary, timer.elapsed, outcome.details)
+        if outcome.status in {"failed", "rolled_back"}:
+            kind = "rolled_back" if outcome.status == "rolled_back" else "step_failed"
+            self.notify(kind, f"{ctx.env_name}: step {spec.index + 1} ({spec.label}) {outcome.status}: "
+                        f"{outcome.summary}", env=ctx.env_name, step=spec.label)
         return outcome.status not in {"failed", "rolled_back"} or self._stop(report, outcome.status)
 
     def _stop(self, report: RunReport, status: str) -> bool:
@@ -247,6 +268,8 @@ class Runner:
     def _fail(self, report: RunReport, env: str, spec: StepSpec | None, exc: OrchestratorError,
               elapsed: float) -> bool:
         report.exit_code, report.error = exc.exit_code, str(exc)
+        self.notify("step_failed", f"{env}: {spec.label if spec else 'before the steps'} failed: "
+                    f"{str(exc).splitlines()[0]}", env=env, step=spec.label if spec else None)
         if spec is not None:
             status = "stopped" if isinstance(exc, StoppedByHuman) else "failed"
             self._record(report, env, spec, status, str(exc).splitlines()[0], elapsed, {"error": str(exc)})

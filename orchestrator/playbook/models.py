@@ -59,6 +59,17 @@ class Environment(StrictModel):
         return self.functions_url.replace("{ref}", self.project_ref)
 
 
+class Notify(StrictModel):
+    webhook: str = Field(description="URL that receives a JSON POST per event (Slack-compatible `text`), as ${VAR}")
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
 class PlaybookModel(StrictModel):
     """The top level. `steps` entries are validated one by one against the step registry."""
 
@@ -68,6 +79,8 @@ class PlaybookModel(StrictModel):
     environments: Annotated[dict[Annotated[str, Field(pattern=ENV_NAME_PATTERN)], Environment],
                             Field(min_length=1)]
     steps: Annotated[list[Any], Field(min_length=1)]
+    notify: Notify | None = Field(None, description="events of the run (approval needed, failure, rollback, "
+                                                    "end) posted to a webhook; a failed post never fails the release")
 
 
 @dataclass(frozen=True)
