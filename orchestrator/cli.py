@@ -84,10 +84,12 @@ def validate(playbook: PlaybookArg,
 
 @app.command()
 def plan(playbook: PlaybookArg, env: Annotated[str, typer.Option("--env", "-e", help="Environment.")],
+         out: Annotated[Path | None, typer.Option("--out", help="Write the release (what a run would ship) to "
+                                                  "this JSON file, for `run --release`.")] = None,
          yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
          output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """What a run would do: pending migrations, functions, secret names. Changes nothing."""
-    _dispatch("plan", yes, non_interactive, env_file, output, playbook_dir, playbook=playbook, env=env)
+    _dispatch("plan", yes, non_interactive, env_file, output, playbook_dir, playbook=playbook, env=env, out=out)
 
 
 @app.command()
@@ -96,11 +98,14 @@ def run(playbook: PlaybookArg,
         approve: Annotated[bool, typer.Option("--approve", help="Approve environments with "
                                                                 "requires_approval.")] = False,
         allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False, lock_timeout: LockTimeout = 0.0,
-        prompt_timeout: PromptTimeout = "30m", yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+        prompt_timeout: PromptTimeout = "30m",
+        release: Annotated[Path | None, typer.Option("--release", help="Ship exactly this release (from `plan "
+                                                     "--out`); refused if the checkout differs.")] = None,
+        yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
         output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
     """Run the steps against each environment in turn; stop at the first failure."""
     _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              lock_timeout, prompt_timeout, playbook=playbook, envs=env)
+              lock_timeout, prompt_timeout, playbook=playbook, envs=env, release=release)
 
 
 @app.command()

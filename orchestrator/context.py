@@ -34,6 +34,7 @@ class RunOptions:
     redeploy: bool = False  # deploy functions whose inputs equal the live deploy's too
     lock_timeout: float = 0.0  # seconds to wait for another run's lease on an environment
     prompt_timeout: float = 1800.0  # seconds any question waits for an answer (unless it has its own)
+    planned: dict[str, Any] | None = None  # a release file: ship exactly that (run --release)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from orchestrator.runner import Runner, reconcile_env
 from orchestrator.steps import REGISTRY
 
 
-def plan(s: Session, playbook: str, env: str) -> int:
+def plan(s: Session, playbook: str, env: str, out: Path | None = None) -> int:
     pb = open_playbook(s, playbook, [env])
     require_git(pb)
     # A plan writes no journal: it only reads (db push --dry-run, API lookups).
@@ -25,6 +25,8 @@ def plan(s: Session, playbook: str, env: str) -> int:
         with s.ui.status(f"planning {spec.label}"):
             lines = REGISTRY[spec.kind].plan(spec.config, ctx)
         steps.append({"index": spec.index, "kind": spec.kind, "name": spec.name, "plan": lines})
+    if out is not None:
+        _write_release(s, pb, ctx, env, out)
     if s.ui.json_mode:
         s.ui.emit_json({"playbook": str(pb.path), "environment": env, "steps": steps})
         return 0
@@ -35,3 +37,21 @@ def plan(s: Session, playbook: str, env: str) -> int:
         for line in step["plan"]:
             s.ui.line(f"     {line}")
     return 0
+
+
+def _write_release(s: Session, pb: Any, ctx: Any, env: str, out: Path) -> None:
+    """The release a `run --release` will ship exactly: see orchestrator.release_file."""
+    from orchestrator import release_file
+    from orchestrator.fingerprint import tree_state
+    from orchestrator.releases import release_id
+    from orchestrator.steps.migrations import MigrationsStep
+    from orchestrator.steps.secrets import values_for
+
+    tree = tree_state(pb)
+    pending = [p for spec in pb.steps if spec.kind == "migrations" for p in MigrationsStep().pending(spec.config, ctx)]
+    secrets = {k: v for spec in pb.steps if spec.kind == "secrets" for k, v in values_for(spec.config, ctx.environ).items()}
+    release = release_file.build(env=env, playbook_sha=pb.sha256, tree=tree, release=release_id(tree),
+                                 pending=pending, secrets=secrets)
+    release_file.write(out, release)
+    s.ui.ok(f"release {release['release']} (commit {str(tree.get('head') or '?')[:12]}, {len(pending)} pending "
+            f"migration(s), {len(release['functions'])} function(s), {len(secrets)} secret(s)) written to {out}")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from orchestrator import release_file
 from orchestrator.commands.common import Session, open_playbook
 from orchestrator.errors import InputError
 from orchestrator.fingerprint import tree_state
@@ -13,18 +16,28 @@ from orchestrator.playbook.models import Playbook
 from orchestrator.runner import Runner, print_summary
 
 
-def run(s: Session, playbook: str, envs: Sequence[str]) -> int:
+def run(s: Session, playbook: str, envs: Sequence[str], release: Path | None = None) -> int:
     if not envs:
         raise InputError("run needs --env (repeat it for a staged rollout: --env staging --env production)")
     pb = open_playbook(s, playbook, list(envs))
-    return execute(s, pb, list(envs))
+    if release is None:
+        return execute(s, pb, list(envs))
+    if len(envs) != 1:
+        raise InputError("--release ships one planned release to one environment: pass one --env")
+    planned = release_file.read(release)
+    tree = tree_state(pb)
+    release_file.check(release, planned, env=envs[0], playbook_sha=pb.sha256, tree=tree)
+    s.ui.ok(f"checkout matches release {planned['release']} (commit {str(planned.get('commit'))[:12]})")
+    return execute(s, pb, list(envs), tree=tree, planned=planned)
 
 
 def execute(s: Session, pb: Playbook, envs: list[str], *, done: frozenset[tuple[str, int]] = frozenset(),
-            resumed_from: str | None = None, tree: dict[str, Any] | None = None) -> int:
+            resumed_from: str | None = None, tree: dict[str, Any] | None = None,
+            planned: dict[str, Any] | None = None) -> int:
     require_git(pb)
     journal = Journal.create(pb.project.root, s.redactor)
-    runner = Runner(pb, s.common.run_options(), s.ui, s.redactor, s.environ, journal, done)
+    options = replace(s.common.run_options(), planned=planned)
+    runner = Runner(pb, options, s.ui, s.redactor, s.environ, journal, done)
     s.ui.step(f"run {journal.run_id}: playbook '{pb.name}' -> {' then '.join(envs)}")
     report = runner.run(envs, resumed_from=resumed_from, tree=tree if tree is not None else tree_state(pb))
     if s.ui.json_mode:

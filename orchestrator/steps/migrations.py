@@ -70,6 +70,13 @@ class MigrationsStep:
         if not pending:
             ctx.ui.ok("database is up to date: no pending migrations")
             return StepOutcome("ok", "no pending migrations", {"pending": []})
+        if ctx.options.planned is not None:
+            from orchestrator.release_file import pending_of
+
+            if pending != pending_of(ctx.options.planned):
+                raise StepFailed(f"pending migrations in {ctx.env_name} are not the release's: now "
+                                 f"{', '.join(pending)}; planned {', '.join(pending_of(ctx.options.planned)) or 'none'} "
+                                 "(another run applied some since it was planned?); nothing was applied. Plan again")
         ctx.ui.table(f"Pending migrations for {ctx.env_name}", ["#", "file"],
                      [(i + 1, name) for i, name in enumerate(pending)])
         ctx.prompter.confirm(f"Apply {len(pending)} migration(s) to {ctx.env_name}?", action="apply migrations")

@@ -36,6 +36,13 @@ class SecretsStep(NoStaticChecks):
             ([f"unchanged: {', '.join(same)}"] if same else [])
 
     def run(self, config: SecretsConfig, ctx: StepContext) -> StepOutcome:
+        if ctx.options.planned is not None:
+            planned = ctx.options.planned.get("secrets") or {}
+            now = {n: hashlib.sha256(v.encode()).hexdigest() for n, v in values_for(config, ctx.environ).items()}
+            differ = sorted(n for n in now if planned.get(n) != now[n])
+            if differ:
+                raise InputError(f"secrets {', '.join(differ)}: the values differ from the release's (planned with "
+                                 "other values); plan again")
         changed, same = self._compare(config, ctx)
         if same:
             ctx.ui.ok(f"unchanged, not set again: {', '.join(same)}")
