@@ -9,11 +9,13 @@ TTL_S. Values are bound as parameters, never spliced into SQL.
 from __future__ import annotations
 
 import getpass
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from orchestrator.errors import OrchestratorError, StoppedByHuman
 from orchestrator.ledger import Query
@@ -34,20 +36,24 @@ create table if not exists supabase_orchestrator.lease (
   heartbeat timestamptz not null default now(),
   expires timestamptz not null
 );
+-- which process on which machine boot holds it: a holder killed on this very machine is known dead
+alter table supabase_orchestrator.lease add column if not exists pid integer;
+alter table supabase_orchestrator.lease add column if not exists boot_id text;
 """
 # Take the lease when it is free, expired, or already ours (a resumed run of the same id).
 ACQUIRE_SQL = """
-insert into supabase_orchestrator.lease as l (environment, holder, host, run_id, expires)
-values ($1, $2, $3, $4, now() + make_interval(secs => $5::int))
+insert into supabase_orchestrator.lease as l (environment, holder, host, run_id, expires, pid, boot_id)
+values ($1, $2, $3, $4, now() + make_interval(secs => $5::int), $6::int, $7)
 on conflict (environment) do update
   set holder = excluded.holder, host = excluded.host, run_id = excluded.run_id, started = now(),
-      heartbeat = now(), expires = excluded.expires
+      heartbeat = now(), expires = excluded.expires, pid = excluded.pid, boot_id = excluded.boot_id
   where l.expires < now() or l.run_id = excluded.run_id
 returning run_id
 """
 HOLDER_SQL = ("select holder, host, run_id, started::text as started, heartbeat::text as heartbeat, "
-              "expires::text as expires, expires < now() as expired from supabase_orchestrator.lease "
-              "where environment = $1")
+              "expires::text as expires, expires < now() as expired, to_jsonb(lease) ->> 'pid' as pid, "
+              "to_jsonb(lease) ->> 'boot_id' as boot_id from supabase_orchestrator.lease where environment = $1")
+DEAD_SQL = "delete from supabase_orchestrator.lease where environment = $1 and run_id = $2"
 RENEW_SQL = ("update supabase_orchestrator.lease set heartbeat = now(), expires = now() + make_interval(secs => $3::int) "
              "where environment = $1 and run_id = $2 returning run_id")
 RELEASE_SQL = "delete from supabase_orchestrator.lease where environment = $1 and run_id = $2"
@@ -62,6 +68,20 @@ class Holder:
     started: str
     heartbeat: str
     expires: str
+    pid: str = ""
+    boot_id: str = ""
+
+    def dead_here(self) -> bool:
+        """Held by a process of this machine's current boot that no longer exists (killed, crashed)."""
+        if not self.pid.isdigit() or not self.boot_id or self.boot_id != boot_id():
+            return False
+        try:
+            os.kill(int(self.pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def describe(self) -> str:
         return (f"{self.holder} on {self.host}, run {self.run_id}, since {self.started[:19]} "
@@ -77,6 +97,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost: str | None = None  # why the heartbeat failed, if it did
+        self.taken_over: Holder | None = None  # a dead holder on this machine whose lease was taken
 
     def acquire(self, timeout: float, on_wait: Callable[[Holder], None] | None = None) -> None:
         """Take the lease, waiting up to `timeout` seconds; StoppedByHuman (exit 4) naming the holder."""
@@ -84,12 +105,17 @@ class Lease:
         deadline = time.monotonic() + max(timeout, 0.0)
         told = False
         while True:
-            rows = self.query(ACQUIRE_SQL, (self.environment, self.user, socket.gethostname(), self.run_id, TTL_S))
+            rows = self.query(ACQUIRE_SQL, (self.environment, self.user, socket.gethostname(), self.run_id, TTL_S,
+                                            os.getpid(), boot_id()))
             if rows:
                 break
             holder = self.holder()
             if holder is None:
                 continue  # released between the two queries: try again at once
+            if holder.dead_here():
+                self.query(DEAD_SQL, (self.environment, holder.run_id))
+                self.taken_over = holder
+                continue
             if time.monotonic() >= deadline:
                 raise StoppedByHuman(
                     f"{self.environment} is being deployed by {holder.describe()}. Wait for it (--lock-timeout "
@@ -107,7 +133,8 @@ class Lease:
         if not rows:
             return None
         row = rows[0]
-        return Holder(*(str(row.get(k, "")) for k in ("holder", "host", "run_id", "started", "heartbeat", "expires")))
+        return Holder(*(str(row.get(k) or "") for k in ("holder", "host", "run_id", "started", "heartbeat", "expires",
+                                                         "pid", "boot_id")))
 
     @property
     def held(self) -> bool:
@@ -132,6 +159,14 @@ class Lease:
                     return
             except OrchestratorError as exc:  # a blip: the next beat may work; the TTL gives room
                 self.lost = str(exc)
+
+
+def boot_id() -> str:
+    """This machine's current boot (Linux); empty elsewhere, which never matches."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
 
 
 def break_lease(query: Query, environment: str) -> str | None:

@@ -203,6 +203,9 @@ class Runner:
         lease.acquire(self.options.lock_timeout,
                       lambda holder: self.ui.warn(f"{ctx.env_name} is being deployed by {holder.describe()}; "
                                                   f"waiting up to {self.options.lock_timeout:g}s"))
+        if lease.taken_over is not None:
+            self.ui.warn(f"took over the lease of run {lease.taken_over.run_id}: its process {lease.taken_over.pid} "
+                         "on this machine is gone")
         self.journal.write("lease_taken", env=ctx.env_name)
         return lease
 
