@@ -374,3 +374,16 @@ def test_only_the_not_null_check_of_that_column_spares_set_not_null(tmp_path: Pa
                                 "alter table public.profiles alter column seen set not null;\n"})
     found = [(n, r, line) for n, r, line in _rules(lint_paths([folder])) if r == "set-not-null"]
     assert found == [("20240103000000_c.sql", "set-not-null", 3)]
+
+
+def test_a_new_table_referencing_an_existing_one_needs_a_lock_timeout(tmp_path: Path) -> None:
+    """CREATE TABLE ... REFERENCES auth.users takes SHARE ROW EXCLUSIVE on auth.users: signups wait."""
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "create table public.notes (id bigint, user_id uuid references auth.users (id));\n"
+        "alter table public.notes enable row level security;\n")})
+    assert ("20240101000000_a.sql", "require-lock-timeout", 1) in _rules(lint_paths([folder]))
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "create table public.a (id bigint primary key);\nalter table public.a enable row level security;\n"
+        "create table public.b (a_id bigint references public.a (id));\n"
+        "alter table public.b enable row level security;\n")})
+    assert "require-lock-timeout" not in {r for _, r, _ in _rules(lint_paths([folder]))}  # a is new: no one waits

@@ -300,7 +300,7 @@ def canonical_type(tn: dict[str, Any] | None) -> str:
 
 
 @on("AlterTableStmt", "IndexStmt", "DropStmt", "TruncateStmt", "RenameStmt", "CreateTrigStmt",
-    "CreatePolicyStmt", "AlterPolicyStmt", "VariableSetStmt", "SelectStmt")
+    "CreatePolicyStmt", "AlterPolicyStmt", "VariableSetStmt", "SelectStmt", "CreateStmt")
 def lock_timeout(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     if not stmt.runs_now or ctx.scratch.get("lock_timeout_done"):
         return
@@ -338,6 +338,10 @@ def _locked_table(stmt: Stmt) -> str | None:
         return qualified(body.get("table"))
     if kind == "DropStmt":
         return "" if body.get("removeType") in LOCKING_DROPS and not body.get("concurrent") else None
+    if kind == "CreateStmt":  # a foreign key locks the table it references (SHARE ROW EXCLUSIVE: no writes)
+        refs = [qualified(c.get("pktable")) for k, c in walk(body) if k == "Constraint"
+                and c.get("contype") == "CONSTR_FOREIGN" and c.get("pktable")]
+        return refs[0] if refs else None
     return "" if kind == "TruncateStmt" else None
 
 
