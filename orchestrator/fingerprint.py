@@ -21,7 +21,7 @@ def tree_state(pb: Playbook) -> dict[str, Any]:
     try:
         git = Git.at(pb.project.root)
         state["head"] = git.head()
-        state["dirty"] = sorted(git.dirty_paths())
+        state["dirty"] = sorted(p for p in git.dirty_paths() if not _cli_state(p))
         top = git.top.resolve()
         rel = pb.project.root.resolve().relative_to(top).as_posix()
         prefix = "" if rel == "." else rel + "/"
@@ -30,6 +30,11 @@ def tree_state(pb: Playbook) -> dict[str, Any]:
     except (OrchestratorError, ValueError):
         pass
     return state
+
+
+def _cli_state(path: str) -> bool:
+    """Files the supabase CLI writes for itself (supabase/.temp/linked-project.json, .branches)."""
+    return "supabase/.temp/" in f"/{path}" or "supabase/.branches/" in f"/{path}"
 
 
 def differences(before: dict[str, Any], now: dict[str, Any]) -> list[str]:

@@ -79,10 +79,13 @@ def _ended_cleanly(path: Path) -> bool:
 
 
 def _was_interrupted(events: list[dict[str, Any]], env: str) -> bool:
-    """Ended, but left something to check: an interrupted deploy whose outcome was not yet known,
-    or a deploy that went live while the ledger could not be written."""
+    """Ended, but left something to check: an interrupted deploy whose outcome was not yet known, a
+    deploy that went live while the ledger could not be written, a deploy the API did not confirm,
+    or a db push whose result could not be read back."""
     return any(e.get("env") == env and ((e["event"] == "interrupted" and e.get("outcome") in ("unknown", "not deployed"))
-                                        or e["event"] == "ledger_error") for e in events)
+                                        or e["event"] in ("ledger_error", "deploy_unconfirmed")
+                                        or (e["event"] == "migrations" and e.get("outcome") == "unknown"))
+               for e in events)
 
 
 def _check_run(ctx: StepContext, ledger: Ledger, events: list[dict[str, Any]], finding: Finding,
@@ -137,7 +140,8 @@ def _check_push(ctx: StepContext, events: list[dict[str, Any]], finding: Finding
     if not pushes:
         return
     after = events[pushes[-1] + 1:]
-    if any(e["event"] in ("migrations", "interrupted", "step_end") for e in after):
+    if any((e["event"] == "migrations" and e.get("outcome") != "unknown") or e["event"] == "interrupted"
+           for e in after):
         return  # the push ended and was accounted for
     pending = [str(p) for p in events[pushes[-1]].get("pending") or []]
     recorded = MigrationsStep().recorded_versions(ctx)

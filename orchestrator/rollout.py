@@ -104,10 +104,19 @@ def deploy_one(ctx: StepContext, name: str, workdir: Path | None = None, *,
     started = datetime.now(UTC)
     try:
         output = _deploy_with_retries(ctx, name, workdir, old, timeout)
+    except Interrupts:
+        _read_back(ctx, name, old, on_live)
+        raise
+    try:
         info = _wait_for_new_version(ctx, name, old)
     except Interrupts:
         _read_back(ctx, name, old, on_live)
         raise
+    except OrchestratorError as exc:  # the CLI said deployed; the API cannot say which version is live
+        ctx.journal.write("deploy_unconfirmed", env=ctx.env_name, function=name, old_version=old, error=str(exc))
+        raise StepFailed(f"{name}: the CLI deployed it to {ctx.env_name}, but the API could not confirm the new "
+                         f"version ({str(exc).splitlines()[0]}); it is probably live and not yet in the ledger: the "
+                         "next run (or plan) checks the API and records it. Later functions were not deployed") from None
     return Deployed(info, old, started, upload_warnings(output))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -138,3 +139,34 @@ def test_resume_of_a_journal_without_a_usable_start_is_exit_2(project: Path) -> 
     run_id = _journal(project, ['{"event": "run_start", "environments": "local"}\n'])
     code, out = invoke(project, "resume", run_id, "--project-dir", str(project))
     assert code == 2 and "no usable run_start" in out, out
+
+
+def test_a_hanging_cli_is_stopped_at_the_steps_cli_timeout(project: Path, fresh_db: str) -> None:
+    """A CLI that never answers used to mean 15 minutes of silence (the dry run had no bound)."""
+    cli = project / "hanging-supabase"
+    cli.write_text("#!/bin/sh\ncase \"$*\" in *--version*) echo 3.1.0 ;; *) sleep 300 ;; esac\n")
+    cli.chmod(0o755)
+    (project / "orchestrator.yaml").write_text(PLAYBOOK.replace("  - migrations: {}", "  - migrations: {cli_timeout: 2s}")
+                                               .replace("postgresql://postgres@127.0.0.1:1/none", fresh_db))
+    import time
+
+    started = time.monotonic()
+    code, out = invoke(project, "run", "orchestrator.yaml", "--env", "local", "--yes", SUPABASE_CLI=str(cli))
+    assert code == 1, out
+    assert "timed out after 2s" in out and time.monotonic() - started < 60
+
+
+def test_the_clis_own_state_files_are_not_changes_of_the_project(project: Path) -> None:
+    from orchestrator.fingerprint import differences, tree_state
+    from orchestrator.playbook.loader import load_playbook
+
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run(["git", *argv], cwd=project, check=True, env={**os.environ, **GIT_ENV}, capture_output=True)
+    pb = load_playbook(project / "orchestrator.yaml", {})
+    before = tree_state(pb)
+    (project / "supabase" / ".temp").mkdir()
+    (project / "supabase" / ".temp" / "linked-project.json").write_text("{}")  # written by the supabase CLI
+    assert differences(before, tree_state(pb)) == []
+    (project / "supabase" / "migrations" / "20240101000000_a.sql").write_text("drop table a;\n")
+    assert differences(before, tree_state(pb)) == ["migration 20240101000000_a.sql changed",
+                                                   "uncommitted changes differ: supabase/migrations/20240101000000_a.sql"]

@@ -48,6 +48,7 @@ _TAIL_LINES = 30
 _KILL_GRACE_S = 5.0
 STOP_GRACE_S = 10.0  # after an interrupt: how long the CLI gets to stop cleanly before SIGTERM, SIGKILL
 HEARTBEAT_S = 30.0  # a line saying the CLI still runs, this often
+VERSION_TIMEOUT_S = 60.0  # `supabase --version` answers in a second; a hung binary must not hang us
 _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REF = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _QUIET_ENV = {"SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1", "NO_COLOR": "1"}
@@ -119,7 +120,7 @@ class SupabaseCli:
         cached = _cached_version(self.binary)
         if cached is not None:
             return cached
-        out = self.run(["--version"]).stdout
+        out = self.run(["--version"], timeout=VERSION_TIMEOUT_S).stdout
         match = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
         if not match:
             raise InputError(f"cannot read the supabase CLI version from {out.strip()!r} ({self.binary})")

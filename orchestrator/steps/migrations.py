@@ -58,7 +58,7 @@ class MigrationsStep:
 
         cli = ctx.cli
         result = cli.run(cli.db_push_args(ctx.target(), dry_run=True, include_all=config.include_all),
-                         target=ctx.target(), check=False)
+                         target=ctx.target(), check=False, timeout=config.cli_timeout)
         if result.returncode != 0:
             raise _push_failed(result.argv, result.returncode, result.stdout + result.stderr,
                                explain_push_error(result.stdout + result.stderr))
@@ -95,7 +95,13 @@ class MigrationsStep:
             stop_orphans(ctx, started)
             self.read_back(ctx, pending, "interrupted")
             raise
-        recorded = self.recorded_versions(ctx)
+        try:
+            recorded = self.recorded_versions(ctx)
+        except OrchestratorError as exc:  # the database went away during or after the push
+            ctx.journal.write("migrations", env=ctx.env_name, pending=pending, outcome="unknown", error=str(exc))
+            raise StepFailed(f"db push exited {result.returncode}, and the migration history could not be read back "
+                             f"({str(exc).splitlines()[0]}): which of {len(pending)} pending migration(s) were applied "
+                             "is unknown; the next run (or plan) reads it back") from None
         applied = [p for p in pending if version_of(p) in recorded]
         missing = [p for p in pending if version_of(p) not in recorded]
         details = {"pending": pending, "applied": applied, "not_applied": missing}

@@ -6,6 +6,7 @@ connection would."""
 from __future__ import annotations
 
 import psycopg
+import pytest
 from fn_helpers import Project
 
 from orchestrator.adapters.database import Database
@@ -52,3 +53,24 @@ def test_a_ledger_write_that_fails_after_a_deploy_is_reported_and_recorded_next_
     assert f"{alpha}: version 1 went live in that run and was not in the ledger; recorded now" in out
     rows = [(r["function_name"], r["platform_version"], r["run_id"], r["git_commit"]) for r in project.ledger()]
     assert (alpha, 1, failed_run, commit) in rows  # written late, from the failed run's journal
+
+
+def test_a_deploy_the_api_cannot_confirm_is_named_and_recorded_by_the_next_run(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI deployed, but the API kept answering 404 for the function (a stale read): the version
+    went live unrecorded and the message did not name the function (fault benchmark)."""
+    from orchestrator import rollout
+
+    monkeypatch.setattr(rollout, "VERSION_WAIT_S", 2.0)
+    alpha, beta, _ = project.names
+    project.playbook(names=[alpha, beta])
+    commit = project.commit("A")
+    with project.faults(("GET", f"/v1/projects/*/functions/{alpha}", 200, 404)):
+        code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
+    assert code == 1, out
+    assert f"{alpha}: the CLI deployed it to {project.env}, but the API could not confirm" in " ".join(out.split())
+    assert len(project.sim.function_versions(alpha)) == 1 and project.ledger() == []
+    code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env)
+    assert code == 0, out
+    assert f"{alpha}: version 1 went live in that run and was not in the ledger; recorded now" in out
+    assert (alpha, "live", commit) in [(r["function_name"], r["outcome"], r["git_commit"]) for r in project.ledger()][:1]
