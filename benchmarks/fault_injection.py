@@ -125,6 +125,7 @@ class Trigger:
     label: str
     cond: Callable[[], bool]
     act: Callable[[subprocess.Popen[bytes]], None]
+    required: bool = True  # False: the command may end before it is needed (a second interrupt)
 
 
 @dataclass
@@ -459,7 +460,7 @@ class Run:
         cmd.code = None if hung else proc.returncode
         cmd.output = b"".join(chunks).decode(errors="replace")
         cmd.seconds = time.monotonic() - started
-        cmd.unfired = [t.label for t in pending]
+        cmd.unfired = [t.label for t in pending if t.required]
         cmd.leftovers = self.leftovers(grace=60.0 if killed else 2.0)
         return cmd
 
@@ -1071,7 +1072,7 @@ def _deploy_int2(r: Run) -> None:
     first = r.after(r.reached(0), 0.5)
     r.run(expect=(130,), mention=[a], triggers=[
         Trigger("first SIGINT", first, r.send(signal.SIGINT)),
-        Trigger("second SIGINT", r.after(lambda: True, 1.5), r.send(signal.SIGINT))])
+        Trigger("second SIGINT", r.after(lambda: True, 1.5), r.send(signal.SIGINT), required=False)])
 
 
 @scenario("sigkill-during-deploy", "SIGKILL while the deploy request is in flight; then the next run reconciles")
@@ -1458,7 +1459,7 @@ def print_table(results: list[Result]) -> None:
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM: stop what we started, report what ran
+    raise KeyboardInterrupt  # SIGTERM, SIGHUP: stop what we started, report what ran
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1476,10 +1477,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, fault, _ in SCENARIOS:
             print(f"{name:40} {fault}")
         return 0 if args.list else 2
-    # A bench started in the background of a non-interactive shell inherits SIGINT ignored, and so
-    # would every orchestrator it starts: the SIGINT scenarios need Python's default handler back.
+    # A bench started in the background of a non-interactive shell inherits SIGINT ignored (nohup:
+    # SIGHUP too), and so would every orchestrator it starts: the signal scenarios need the default
+    # dispositions back (a handler here becomes SIG_DFL in the children).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     where, pythonpath = measured_orchestrator()
     print(f"measured: orchestrator.__file__ = {where} ({checkout_state(pythonpath)})")
     print(f"harness:  {HARNESS_ROOT} (local target, simulator); python {PY}")
