@@ -39,7 +39,7 @@ class Environment(StrictModel):
     @field_validator("db_url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgres://", "postgresql://")):
+        if value and not value.startswith(("postgres://", "postgresql://")):  # "" (`${VAR:-}` unset): none
             raise ValueError("db_url must start with postgresql:// or postgres://")
         return value or None
 

@@ -191,3 +191,10 @@ def test_a_function_folder_without_entrypoint_is_refused(tmp_path: Path) -> None
     with pytest.raises(PlaybookError) as caught:
         load_playbook(book, {})
     assert "p.yaml:8: steps[0].functions.names[0]: shared has no entrypoint" in str(caught.value)
+
+
+def test_an_optional_db_url_left_empty_means_none(project: Path) -> None:
+    """The README writes `db_url: ${STAGING_DB_URL:-}`: unset, it was refused as not a postgres URL."""
+    pb = project / "playbook.yaml"
+    pb.write_text(HEAD + "    db_url: ${NOT_SET_DB_URL:-}\nsteps: [{pause: {}}]\n")
+    assert load_playbook(pb, {}).environment("staging").db_url is None
