@@ -35,8 +35,6 @@ RECORD_SQL = ("insert into supabase_orchestrator.runs (environment, run_id, rele
 PASSED_SQL = ("select run_id, git_commit, run_by, approved_by, finished_at::text as finished_at "
               "from supabase_orchestrator.runs where environment = $1 and release = $2 and outcome = 'succeeded' "
               "order by id desc limit 1")
-LATEST_SQL = ("select run_id, git_commit, outcome, finished_at::text as finished_at, release "
-              "from supabase_orchestrator.runs where environment = $1 order by id desc limit 1")
 EXISTS_SQL = "select to_regclass('supabase_orchestrator.runs') is not null as present"
 
 
@@ -63,8 +61,7 @@ def record(query: Query, *, environment: str, run_id: str, release: str, commit:
 
 def passed(query: Query, environment: str, release: str) -> Passed | None:
     """The newest successful run of `release` in `environment`, as its own database records it."""
-    present = query(EXISTS_SQL, ())
-    if not present or not present[0].get("present"):
+    if not _present(query):
         return None
     rows = query(PASSED_SQL, (environment, release))
     if not rows:
@@ -81,15 +78,12 @@ RECENT_SQL = ("select environment, run_id, release, git_commit, outcome, approve
 
 def recent(query: Query, environment: str, limit: int = 20) -> list[dict[str, Any]]:
     """The environment's newest runs: who ran which release, approved by whom, how it ended."""
-    present = query(EXISTS_SQL, ())
-    if not present or not present[0].get("present"):
+    if not _present(query):
         return []
     return [dict(r) for r in query(RECENT_SQL, (environment, int(limit)))]
 
 
-def latest(query: Query, environment: str) -> dict[str, Any] | None:
-    present = query(EXISTS_SQL, ())
-    if not present or not present[0].get("present"):
-        return None
-    rows = query(LATEST_SQL, (environment,))
-    return dict(rows[0]) if rows else None
+def _present(query: Query) -> bool:
+    """Reading changes nothing: a database no run has recorded into has no table to read."""
+    rows = query(EXISTS_SQL, ())
+    return bool(rows and rows[0].get("present"))
