@@ -5,8 +5,10 @@ Command modules are imported inside each command so `orchestrator --help` stays 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
 
 # Plain click help and tracebacks: typer's rich help alone costs ~140 ms of start-up
 # (rich.markdown, pygments), and our own errors never show a traceback anyway.
-app = typer.Typer(name="orchestrator", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+app = typer.Typer(name="orchestrator", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
                   pretty_exceptions_enable=False,
                   help="Ship Supabase projects safely: migrations via db push, edge functions one at a time.")
 local_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="A local target: Postgres, a Management API simulator, "
@@ -26,9 +28,22 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmati
 NonInteractive = Annotated[bool, typer.Option("--non-interactive",
                                               help="Never prompt: a question without --yes fails (exit 4).")]
 EnvFile = Annotated[Path | None, typer.Option("--env-file", help="Read ${VAR} values from this dotenv file.")]
-Output = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+Output = Annotated[OutputFormat, typer.Option("--output", "-o", help="json: exactly one JSON document on "
+                                              "stdout, whatever the exit code; progress goes to stderr.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Stream the supabase CLI's output (redacted) "
+                                       "as it runs.")]
+Debug = Annotated[bool, typer.Option("--debug", help="--verbose, plus every Management API request and "
+                                     "the traceback of an internal error.")]
 PlaybookDir = Annotated[Path | None, typer.Option("--playbook-dir", help="Where to look for PLAYBOOK.")]
 PlaybookArg = Annotated[str, typer.Argument(help="Playbook file (or its name under playbooks/).")]
+Approve = Annotated[bool, typer.Option("--approve", help="Approve environments with requires_approval.")]
 AllowRolledBack = Annotated[bool, typer.Option(
     "--allow-rolled-back", help="Deploy a function even if these exact inputs were rolled back before.")]
 Redeploy = Annotated[bool, typer.Option(
@@ -39,47 +54,74 @@ PromptTimeout = Annotated[str, typer.Option(
 LockTimeout = Annotated[float, typer.Option(
     "--lock-timeout", min=0, max=86400, help="Seconds to wait when another run is deploying to the environment "
                                             "(default 0: exit 4 at once, naming it).")]
+ReportJunit = Annotated[Path | None, typer.Option("--report-junit", help="Also write the run report as JUnit "
+                                                  "XML (one test case per step and per function).")]
+ReportMarkdown = Annotated[Path | None, typer.Option(
+    "--report-markdown", help="Also write the run report as Markdown (under GitHub Actions it is appended to "
+                              "$GITHUB_STEP_SUMMARY anyway).")]
+
+# Options every playbook command shares; the rest of a command's parameters go to its function.
+_COMMON = ("yes", "non_interactive", "env_file", "output", "playbook_dir", "approve", "allow_rolled_back",
+           "redeploy", "lock_timeout", "prompt_timeout", "verbose", "debug", "report_junit", "report_markdown")
 
 
-def _dispatch(action: str, yes: bool, non_interactive: bool, env_file: Path | None, output: str,
-              playbook_dir: Path | None, approve: bool = False, allow_rolled_back: bool = False,
-              redeploy: bool = False, lock_timeout: float = 0.0, prompt_timeout: str = "30m",
-              **kwargs: object) -> None:
+def _version(value: bool) -> None:
+    if value:
+        from orchestrator import __version__
+
+        typer.echo(f"orchestrator {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Ship Supabase projects safely: migrations via db push, edge functions one at a time."""
+
+
+def _dispatch(action: str, given: dict[str, Any]) -> None:
+    """Build the session from the common options in `given`; call commands.<action> with the rest."""
     import importlib
 
     from orchestrator.commands.common import Common, session
     from orchestrator.console import Console
+    from orchestrator.durations import parse_duration
     from orchestrator.error_handler import guarded
 
-    if output not in {"text", "json"}:
-        Console().error(f"--output {output!r}: use text or json")
-        raise typer.Exit(2)
-    from orchestrator.durations import parse_duration
-
+    options = {k: (v.value if isinstance(v, Enum) else v) for k, v in given.items() if k in _COMMON}
+    kwargs = {k: v for k, v in given.items() if k not in _COMMON}
+    fallback = Console(json_mode=options.get("output") == "json")
     try:
-        waits = parse_duration(prompt_timeout)
+        options["prompt_timeout"] = parse_duration(str(options.get("prompt_timeout", "30m")))
     except ValueError as exc:
-        Console().error(f"--prompt-timeout {prompt_timeout!r}: {exc}")
-        raise typer.Exit(2) from None
-    common = Common(yes, non_interactive, env_file, output, playbook_dir, approve,  # type: ignore[arg-type]
-                    allow_rolled_back, redeploy, lock_timeout, waits)
+        raise typer.Exit(guarded(fallback, _bad(f"--prompt-timeout {given['prompt_timeout']!r}: {exc}"),
+                                 command=action)) from None
+    common = Common(**options)
 
     def call() -> int:
-        s: Session = session(common)
+        s: Session = session(common, fallback)
         module = importlib.import_module(f"orchestrator.commands.{action.split('.')[0]}")
         return int(getattr(module, action.split(".")[-1])(s, **kwargs))
 
-    fallback = Console(json_mode=output == "json")
-    raise typer.Exit(guarded(fallback, call))
+    raise typer.Exit(guarded(fallback, call, command=action, debug=common.debug))
+
+
+def _bad(message: str) -> Callable[[], int]:
+    def fail() -> int:
+        from orchestrator.errors import InputError
+
+        raise InputError(message)
+    return fail
 
 
 @app.command()
 def validate(playbook: PlaybookArg,
-             env: Annotated[list[str] | None, typer.Option("--env", "-e", help="Check only these.")] = None,
+             envs: Annotated[list[str] | None, typer.Option("--env", "-e", help="Check only these.")] = None,
              yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
-             output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+             output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+             debug: Debug = False) -> None:
     """Parse and check the playbook and the project it points at; change nothing."""
-    _dispatch("validate", yes, non_interactive, env_file, output, playbook_dir, playbook=playbook, envs=env or [])
+    _dispatch("validate", {**locals(), "envs": envs or []})
 
 
 @app.command()
@@ -87,46 +129,47 @@ def plan(playbook: PlaybookArg, env: Annotated[str, typer.Option("--env", "-e", 
          out: Annotated[Path | None, typer.Option("--out", help="Write the release (what a run would ship) to "
                                                   "this JSON file, for `run --release`.")] = None,
          yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
-         output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+         output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+         debug: Debug = False) -> None:
     """What a run would do: pending migrations, functions, secret names. Changes nothing."""
-    _dispatch("plan", yes, non_interactive, env_file, output, playbook_dir, playbook=playbook, env=env, out=out)
+    _dispatch("plan", locals())
 
 
 @app.command()
 def run(playbook: PlaybookArg,
-        env: Annotated[list[str], typer.Option("--env", "-e", help="Environment; repeat for a staged rollout.")],
-        approve: Annotated[bool, typer.Option("--approve", help="Approve environments with "
-                                                                "requires_approval.")] = False,
-        allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False, lock_timeout: LockTimeout = 0.0,
-        prompt_timeout: PromptTimeout = "30m",
+        envs: Annotated[list[str], typer.Option("--env", "-e", help="Environment; repeat for a staged rollout.")],
+        approve: Approve = False, allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
+        lock_timeout: LockTimeout = 0.0, prompt_timeout: PromptTimeout = "30m",
         release: Annotated[Path | None, typer.Option("--release", help="Ship exactly this release (from `plan "
                                                      "--out`); refused if the checkout differs.")] = None,
+        report_junit: ReportJunit = None, report_markdown: ReportMarkdown = None,
         yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
-        output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+        output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+        debug: Debug = False) -> None:
     """Run the steps against each environment in turn; stop at the first failure."""
-    _dispatch("run", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              lock_timeout, prompt_timeout, playbook=playbook, envs=env, release=release)
+    _dispatch("run", locals())
 
 
 @app.command()
 def resume(run_id: Annotated[str, typer.Argument(help="The run id printed by `run`.")],
            project_dir: Annotated[Path | None, typer.Option("--project-dir")] = None,
-           approve: Annotated[bool, typer.Option("--approve")] = False,
-           allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
+           approve: Approve = False, allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,
            lock_timeout: LockTimeout = 0.0, prompt_timeout: PromptTimeout = "30m",
            allow_changes: Annotated[bool, typer.Option(
                "--allow-changes", help="Resume although HEAD, the tree, a migration or a function changed.")] = False,
+           report_junit: ReportJunit = None, report_markdown: ReportMarkdown = None,
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
-           output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+           output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+           debug: Debug = False) -> None:
     """Continue a failed or interrupted run from the step that did not finish."""
-    _dispatch("resume", yes, non_interactive, env_file, output, playbook_dir, approve, allow_rolled_back, redeploy,
-              lock_timeout, prompt_timeout, run_id=run_id, project_dir=project_dir, allow_changes=allow_changes)
+    _dispatch("resume", locals())
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the playbook format."""
-    _dispatch("schema", False, True, None, "text", None)
+def schema(report: Annotated[bool, typer.Option("--report", help="The JSON Schema of the run report "
+                                                "(`run --output json`) instead.")] = False) -> None:
+    """Print the JSON Schema of the playbook format (or of the run report)."""
+    _dispatch("schema", {"non_interactive": True, "report": report})
 
 
 PlaybookOpt = Annotated[str | None, typer.Option("--playbook", "-p", help="Environment settings from this "
@@ -145,20 +188,20 @@ def rollback(function: Annotated[str, typer.Argument(help="The function to redep
              )] = None,
              lock_timeout: LockTimeout = 0.0, prompt_timeout: PromptTimeout = "30m",
              yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
-             output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+             output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+             debug: Debug = False) -> None:
     """Emergency: redeploy one function exactly as it was at an earlier commit."""
-    _dispatch("rollback", yes, non_interactive, env_file, output, playbook_dir, lock_timeout=lock_timeout,
-              prompt_timeout=prompt_timeout,
-              function=function, env=env, to=to, playbook=playbook, project_ref=project_ref)
+    _dispatch("rollback", locals())
 
 
 @app.command()
 def unlock(env: Annotated[str, typer.Option("--env", "-e", help="Environment.")],
            playbook: PlaybookOpt = None,
            yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
-           output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+           output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+           debug: Debug = False) -> None:
     """Break an environment's deploy lease (a run that died and left it), after confirmation."""
-    _dispatch("unlock", yes, non_interactive, env_file, output, playbook_dir, env=env, playbook=playbook)
+    _dispatch("unlock", locals())
 
 
 @app.command()
@@ -166,46 +209,49 @@ def history(function: Annotated[str | None, typer.Argument(help="Only this funct
             env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
             playbook: PlaybookOpt = None,
             yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
-            output: Output = "text", playbook_dir: PlaybookDir = None) -> None:
+            output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+            debug: Debug = False) -> None:
     """What was deployed where, from which commit, when, by whom, with what outcome."""
-    _dispatch("history", yes, non_interactive, env_file, output, playbook_dir, env=env, function=function,
-              playbook=playbook)
+    _dispatch("history", locals())
 
 
-StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the local target keeps its data and pids.")]
-DEFAULT_STATE = Path(".orchestrator/local")
+StateDir = Annotated[Path | None, typer.Option(
+    "--state-dir", help="Where the local target keeps its data and pids (default: .orchestrator/local in the "
+                        "project: the nearest folder up from here holding supabase/, else the git root).")]
 
 
-def _local(action: str, **kwargs: object) -> None:
+def _local(action: str, output: OutputFormat, **kwargs: object) -> None:
     from orchestrator.commands import local
     from orchestrator.console import Console
     from orchestrator.error_handler import guarded
 
-    ui = Console()
-    raise typer.Exit(guarded(ui, lambda: int(getattr(local, action)(console=ui, **kwargs))))
+    ui = Console(json_mode=output == OutputFormat.json)
+    raise typer.Exit(guarded(ui, lambda: int(getattr(local, action)(console=ui, **kwargs)), command=f"local {action}"))
 
 
 @local_app.command("up")
-def local_up(state_dir: StateDir = DEFAULT_STATE,
+def local_up(state_dir: StateDir = None,
              env_file: Annotated[Path | None, typer.Option("--env-file", help="Write the settings here "
                                                               "(default: STATE_DIR/local.env).")] = None,
              rate_limit: Annotated[int, typer.Option("--rate-limit", help="Requests per minute per "
-                                                     "endpoint.")] = 120) -> None:
+                                                     "endpoint.")] = 120,
+             output: Output = OutputFormat.text) -> None:
     """Start Postgres, the Management API simulator and the functions gateway on 127.0.0.1."""
-    _local("up", state_dir=state_dir, env_file=env_file or state_dir / "local.env", rate_limit=rate_limit)
+    _local("up", output, state_dir=state_dir, env_file=env_file, rate_limit=rate_limit)
 
 
 @local_app.command("status")
-def local_status(state_dir: StateDir = DEFAULT_STATE) -> None:
+def local_status(state_dir: StateDir = None, output: Output = OutputFormat.text) -> None:
     """Show what the local target runs."""
-    _local("status", state_dir=state_dir)
+    _local("status", output, state_dir=state_dir)
 
 
 @local_app.command("down")
-def local_down(state_dir: StateDir = DEFAULT_STATE,
-               keep: Annotated[bool, typer.Option("--keep", help="Keep the data directory.")] = False) -> None:
+def local_down(state_dir: StateDir = None,
+               keep: Annotated[bool, typer.Option("--keep", help="Keep the data directory.")] = False,
+               output: Output = OutputFormat.text) -> None:
     """Stop everything `local up` started (by process id) and remove its data unless --keep."""
-    _local("down", state_dir=state_dir, keep=keep)
+    _local("down", output, state_dir=state_dir, keep=keep)
 
 
 @app.command()

@@ -34,6 +34,7 @@ class Console:
         self._raw_err = stderr or sys.stderr
         self._human = self._raw_err if json_mode else self._raw_out
         self._rich: dict[str, RichConsole] = {}
+        self.emitted = False  # the one JSON document of --output json was written
 
     @property
     def is_terminal(self) -> bool:
@@ -68,6 +69,10 @@ class Console:
     def step(self, text: str) -> None:
         self.line(f"==> {text}", style="bold cyan")
 
+    def detail(self, text: str) -> None:
+        """--verbose / --debug lines: what the CLI printed, the API requests."""
+        self.line(f"    {text}", style="dim")
+
     def ok(self, text: str) -> None:
         self.line(f"ok  {text}", style="green")
 
@@ -82,11 +87,14 @@ class Console:
         from rich.table import Table
 
         t = Table(title=title, title_justify="left")
-        for c in columns:
-            t.add_column(c)
+        for c in columns:  # fold, never cut: a name shown as `create-t…` is a name nobody can use
+            t.add_column(c, overflow="fold")
         for row in rows:
             t.add_row(*(escape(self.redact("" if v is None else str(v))) for v in row))
-        self._console("out").print(t)
+        console = self._console("out")
+        if not _isatty(self._human):  # logs and pipes: as wide as the table needs, no wrapping at all
+            console.width = max(WIDTH_OFF_TERMINAL, console.measure(t).maximum)
+        console.print(t)
 
     @contextmanager
     def status(self, text: str) -> Iterator[None]:
@@ -101,8 +109,14 @@ class Console:
             yield
 
     def emit_json(self, payload: Any) -> None:
+        self.emitted = True
         self._raw_out.write(self.redact(json.dumps(payload, indent=2, default=str)) + "\n")
         self._raw_out.flush()
+
+    def block(self, text: str) -> None:
+        """Several lines of human text as they are (a lint report inside a run): the human stream."""
+        self._human.write(self.redact(text) + ("" if text.endswith("\n") else "\n"))
+        self._human.flush()
 
     def plain(self, text: str) -> None:
         """Write text to stdout as is (schema, lint reports): no markup, still redacted."""

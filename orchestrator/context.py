@@ -35,6 +35,8 @@ class RunOptions:
     lock_timeout: float = 0.0  # seconds to wait for another run's lease on an environment
     prompt_timeout: float = 1800.0  # seconds any question waits for an answer (unless it has its own)
     planned: dict[str, Any] | None = None  # a release file: ship exactly that (run --release)
+    verbose: bool = False  # stream the supabase CLI's (redacted) output to the console
+    debug: bool = False  # and every Management API request
 
 
 @dataclass
@@ -97,7 +99,8 @@ class StepContext:
             raise InputError(f"environment {self.env_name}: {self.token_source} is not set; "
                              "create a token at https://supabase.com/dashboard/account/tokens")
         self.redactor.add(self.token)
-        return ManagementApi(self.token, self.api_url, token_source=self.token_source, redactor=self.redactor)
+        return ManagementApi(self.token, self.api_url, token_source=self.token_source, redactor=self.redactor,
+                             trace=self.ui.detail if self.options.debug else None)
 
     @cached_property
     def git(self) -> Git:
@@ -136,3 +139,5 @@ class StepContext:
 
     def _record_output(self, line: str) -> None:
         self.journal.write("output", env=self.env_name, line=line)
+        if self.options.verbose:
+            self.ui.detail(f"supabase | {line}")

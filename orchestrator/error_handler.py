@@ -17,23 +17,43 @@ from orchestrator.errors import InputError, OrchestratorError
 from orchestrator.files import private_dir, write_private
 from orchestrator.redact import redact_known
 
+REPORT_VERSION = 1  # of every --output json document; bump on an incompatible change
+OUTCOMES = {0: "succeeded", 1: "failed", 2: "bad input", 3: "internal error", 4: "stopped"}
 CRASH_LOG = Path.home() / ".cache" / "supabase-orchestrator" / "crash.log"
 
 
-def guarded(ui: Console, action: Callable[[], int]) -> int:
+def guarded(ui: Console, action: Callable[[], int], *, command: str | None = None, debug: bool = False) -> int:
+    """Run `action`; map what it raises to an exit code. With --output json, stdout gets exactly one
+    JSON document whatever happens: the command's own, else one saying how it ended."""
+    code, error = _exit_code(ui, action, debug)
+    if ui.json_mode and not ui.emitted:
+        ui.emit_json({"report_version": REPORT_VERSION, "command": command, "orchestrator": __version__,
+                      "exit_code": code, "outcome": outcome(code), "error": error})
+    return code
+
+
+def outcome(code: int) -> str:
+    return OUTCOMES.get(code, "interrupted" if code > 128 else "internal error")
+
+
+def _exit_code(ui: Console, action: Callable[[], int], debug: bool) -> tuple[int, str | None]:
     try:
         with interrupts.handled():
-            return action()
+            return action(), None
     except OrchestratorError as exc:
         ui.error(str(exc))
-        return exc.exit_code
+        return exc.exit_code, ui.redact(str(exc))
     except interrupts.Interrupts as exc:
         ui.error(interrupts.describe(exc))
-        return interrupts.exit_code(exc)
+        return interrupts.exit_code(exc), interrupts.describe(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, exit 3
         log = _write_crash_log(ui)
-        ui.error(redact_known(f"internal error: {type(exc).__name__}: {exc}. Details: {log}. Please report it."))
-        return 3
+        if debug:
+            ui.error(redact_known(ui.redact(traceback.format_exc())))
+        message = redact_known(ui.redact(f"internal error: {type(exc).__name__}: {exc}. Details: {log}. "
+                                         "Please report it."))
+        ui.error(message)
+        return 3, message
 
 
 def _write_crash_log(ui: Console) -> Path:

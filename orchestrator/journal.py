@@ -43,7 +43,7 @@ class Journal:
         path = project_root / RUNS_DIR / f"{run_id}.jsonl"
         private_dir(project_root / ".orchestrator")
         private_dir(path.parent)
-        _ensure_ignored(project_root)
+        ensure_ignored(project_root)
         return cls(path=path, run_id=run_id, redact=redact)
 
     def write(self, event: str, **fields: Any) -> None:
@@ -59,7 +59,7 @@ class Journal:
             self._file = None
 
 
-def _ensure_ignored(project_root: Path) -> None:
+def ensure_ignored(project_root: Path) -> None:
     """Journals hold run details that are per-machine: keep them out of the user's commits."""
     ignore = project_root / ".orchestrator" / ".gitignore"
     if not ignore.exists():

@@ -59,6 +59,7 @@ class CheckResult:
     status: Literal["pass", "fail", "inconclusive", "skipped"]
     reasons: list[str] = field(default_factory=list)
     log_lines: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)  # per check: what was measured (run report)
 
     def failed(self, checks: Checks) -> bool:
         return self.status == "fail" or (self.status == "inconclusive" and checks.inconclusive == "fail")
@@ -75,7 +76,8 @@ class Deployed:
         """A failed check when the upload was incomplete: the version is live but lacks files."""
         if not self.upload_warnings:
             return None
-        return CheckResult("fail", [f"the CLI could not upload every file it imports: {'; '.join(self.upload_warnings)}"])
+        return CheckResult("fail", [f"the CLI could not upload every file it imports: {'; '.join(self.upload_warnings)}"],
+                           evidence={"upload": {"warnings": list(self.upload_warnings)}})
 
 
 def live_versions(ctx: StepContext) -> dict[str, int]:
@@ -257,6 +259,9 @@ def _smoke(ctx: StepContext, name: str, info: FunctionInfo, smoke: SmokeCheck, r
     probe = call(url, method=smoke.method, json=smoke.json_body, headers=headers, timeout=smoke.timeout)
     ctx.journal.write("smoke", env=ctx.env_name, function=name, method=smoke.method, url=url, status=probe.status,
                       duration_s=round(time.monotonic() - started, 3))
+    result.evidence["smoke"] = {"method": smoke.method, "url": url, "status": probe.status,
+                                "expected": list(smoke.expect_status), "error": probe.error,
+                                "duration_s": round(time.monotonic() - started, 3)}
     if probe.status in smoke.expect_status:
         ctx.ui.ok(f"smoke {smoke.method} {url} -> {probe.status}")
         return
@@ -283,6 +288,9 @@ def _logs(ctx: StepContext, deployed: Deployed, logs: LogsCheck, result: CheckRe
     rows = [r for r in rows if r.version in (None, "", version)]
     errors = [r for r in rows if r.is_error]
     result.log_lines = [_describe(r, ctx.redactor) for r in sorted(rows, key=lambda r: r.timestamp)]
+    result.evidence["logs"] = {"window_s": logs.window, "from": start.isoformat(), "to": end.isoformat(),
+                               "rows": len(rows), "errors": len(errors), "max_errors": logs.max_errors,
+                               "first_errors": [_describe(r, ctx.redactor) for r in errors[:3]]}
     if len(errors) > logs.max_errors:
         result.status = "fail"
         result.reasons.append(f"{len(errors)} error(s) in the logs (max {logs.max_errors}): "

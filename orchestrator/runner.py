@@ -14,7 +14,7 @@ from orchestrator.context import RunOptions, StepContext
 from orchestrator.durations import format_duration
 from orchestrator.errors import OrchestratorError, StoppedByHuman
 from orchestrator.interrupts import Interrupts, describe, exit_code
-from orchestrator.journal import Journal, Timer
+from orchestrator.journal import Journal, Timer, now_iso
 from orchestrator.lease import Lease
 from orchestrator.notify import Notifier
 from orchestrator.playbook.models import Playbook, StepSpec
@@ -46,14 +46,25 @@ class RunReport:
     exit_code: int = 0
     error: str = ""
     journal: str = ""
+    command: str = "run"
+    playbook_sha256: str | None = None
+    commit: str | None = None
+    release: str | None = None
+    resumed_from: str | None = None
+    started_at: str = field(default_factory=now_iso)
+    finished_at: str | None = None
 
     @property
     def outcome(self) -> str:
-        return {0: "succeeded", 1: "failed", 2: "bad input", 4: "stopped", 129: "interrupted", 130: "interrupted",
-                143: "interrupted"}.get(self.exit_code, "internal error")
+        from orchestrator.error_handler import outcome
+
+        return outcome(self.exit_code)
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "outcome": self.outcome}
+        """The versioned run report (orchestrator.report; `orchestrator schema --report`)."""
+        from orchestrator.report import document
+
+        return document(self)
 
 
 @dataclass
@@ -88,7 +99,9 @@ class Runner:
             tree: dict[str, Any] | None = None) -> RunReport:
         self.tree = tree or {}
         report = RunReport(self.journal.run_id, str(self.playbook.path), list(environments),
-                           journal=str(self.journal.path))
+                           journal=str(self.journal.path), command="resume" if resumed_from else "run",
+                           playbook_sha256=self.playbook.sha256, commit=self.tree.get("head") or _head(self.playbook),
+                           release=self.release, resumed_from=resumed_from)
         self.journal.write("run_start", playbook=str(self.playbook.path), playbook_sha256=self.playbook.sha256,
                            git_commit=_head(self.playbook), environments=list(environments),
                            user=getpass.getuser(), orchestrator=__version__, resumed_from=resumed_from,
@@ -106,6 +119,7 @@ class Runner:
         self.notify("run_end", f"release {self.playbook.name} (run {report.run_id}) {report.outcome}"
                     + (f": {report.error.splitlines()[0]}" if report.error else ""),
                     outcome=report.outcome, exit_code=report.exit_code, environments=list(environments))
+        report.finished_at = now_iso()
         self.journal.write("run_end", outcome=report.outcome, exit_code=report.exit_code, error=report.error)
         self.journal.close()
         return report

@@ -314,6 +314,7 @@ class ManagementApi:
         wall_clock: Clock = time.time,
         token_source: str = "SUPABASE_ACCESS_TOKEN",
         redactor: Redactor | None = None,
+        trace: Callable[[str], None] | None = None,
     ) -> None:
         if not token:
             raise InputError(f"{token_source} is not set: create a token at "
@@ -325,6 +326,7 @@ class ManagementApi:
         self._redact = redactor if redactor is not None else Redactor()
         self._redact.add(token)
         self._sleep, self._clock, self._wall = sleep, clock, wall_clock
+        self._trace = trace  # --debug: one line per request
         self.pacer = SlidingWindowPacer(rate_limit, rate_window, clock, sleep)
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -489,6 +491,7 @@ class ManagementApi:
     ) -> httpx.Response:
         idempotent = method in _IDEMPOTENT
         self.pacer.acquire(f"{method} {template}")
+        started = self._clock()
         try:
             response = self._http.request(method, url, params=params, json=json)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -498,6 +501,8 @@ class ManagementApi:
                 raise _Retryable(None, self._describe(exc), None) from None
             raise ApiError(method, template, None, self._describe(exc)) from None
         log.debug("%s %s -> %s", method, template, response.status_code)
+        if self._trace is not None:
+            self._trace(f"api | {method} {url} -> {response.status_code} ({self._clock() - started:.2f}s)")
         self._note_quota(response)
         return self._check(method, template, response, idempotent, allow_404)
 

@@ -31,16 +31,27 @@ class Common:
     redeploy: bool = False
     lock_timeout: float = 0.0
     prompt_timeout: float = 1800.0
+    verbose: bool = False
+    debug: bool = False
+    report_junit: Path | None = None
+    report_markdown: Path | None = None
 
     @property
     def interactive(self) -> bool:
         # Without a terminal --non-interactive is implied: nothing ever waits for input.
-        return not self.non_interactive and sys.stdin.isatty() and os.environ.get("CI", "") != "true"
+        return not self.non_interactive and sys.stdin.isatty() and not in_ci(os.environ)
 
     def run_options(self) -> RunOptions:
         return RunOptions(yes=self.yes, interactive=self.interactive, output=self.output, approve=self.approve,
                           allow_rolled_back=self.allow_rolled_back, redeploy=self.redeploy,
-                          lock_timeout=self.lock_timeout, prompt_timeout=self.prompt_timeout)
+                          lock_timeout=self.lock_timeout, prompt_timeout=self.prompt_timeout,
+                          verbose=self.verbose or self.debug, debug=self.debug)
+
+
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """CI=true, CI=1, CI=yes...: any non-empty value but false/0 (GitHub, GitLab, CircleCI and
+    Buildkite set `true`, Woodpecker and some runners `1`)."""
+    return environ.get("CI", "").strip().lower() not in {"", "false", "0", "no"}
 
 
 @dataclass
@@ -51,10 +62,13 @@ class Session:
     ui: Console
 
 
-def session(common: Common) -> Session:
+def session(common: Common, ui: Console | None = None) -> Session:
+    """`ui`: the console the error handler reports through, so both know whether the one JSON
+    document was written."""
     environ = read_environ(common.env_file)
     redactor = Redactor.from_env(environ)
-    ui = Console(json_mode=common.output == "json", redact=redactor)
+    ui = ui or Console(json_mode=common.output == "json")
+    ui.redact = redactor
     return Session(common, environ, redactor, ui)
 
 

@@ -40,11 +40,32 @@ def execute(s: Session, pb: Playbook, envs: list[str], *, done: frozenset[tuple[
     runner = Runner(pb, options, s.ui, s.redactor, s.environ, journal, done)
     s.ui.step(f"run {journal.run_id}: playbook '{pb.name}' -> {' then '.join(envs)}")
     report = runner.run(envs, resumed_from=resumed_from, tree=tree if tree is not None else tree_state(pb))
+    doc = report.as_json()
+    publish(s, doc)
     if s.ui.json_mode:
-        s.ui.emit_json(report.as_json())
+        s.ui.emit_json(doc)
     else:
         print_summary(s.ui, report)
     return report.exit_code
+
+
+def publish(s: Session, doc: dict[str, Any]) -> None:
+    """--report-junit / --report-markdown files; under GitHub Actions the job summary and `::error`
+    annotations. A report that cannot be written is a warning: the release itself is done."""
+    from orchestrator import github_actions, report
+
+    written = {s.common.report_junit: report.junit, s.common.report_markdown: report.markdown}
+    for path, render in written.items():
+        if path is None:
+            continue
+        try:
+            path.write_text(s.redactor(render(doc)), encoding="utf-8")
+        except OSError as exc:
+            s.ui.warn(f"could not write the report {path} ({exc.strerror})")
+    if github_actions.active(s.environ):
+        github_actions.append_summary(s.environ, s.redactor(report.markdown(doc)))
+        for line in report.github_annotations(doc):
+            s.ui.line(line)
 
 
 def require_git(pb: Playbook) -> None:

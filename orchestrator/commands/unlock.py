@@ -15,9 +15,13 @@ def unlock(s: Session, env: str, playbook: str | None) -> int:
     holder = Lease(query, env, run_id="unlock").holder()
     if holder is None:
         s.ui.ok(f"{env} has no deploy lease")
+        if s.ui.json_mode:
+            s.ui.emit_json({"environment": env, "held_by": None, "broken": None})
         return 0
     s.ui.warn(f"{env} is held by {holder.describe()}")
     ctx.prompter.confirm(f"Break the lease of {env}? Only do this if that run is dead.", action="unlock")
     gone = break_lease(query, env)
     s.ui.ok(f"lease of {env} broken (it belonged to run {gone})" if gone else f"{env} was released meanwhile")
+    if s.ui.json_mode:
+        s.ui.emit_json({"environment": env, "held_by": holder.describe(), "broken": gone})
     return 0

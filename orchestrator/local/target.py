@@ -62,7 +62,8 @@ def _no_tls(url: str) -> str:
 class LocalTarget:
     def __init__(self, state_dir: Path | None = None, *, rate_limit: int = 120, rate_window: float = 60.0) -> None:
         self._owns_dir = state_dir is None
-        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="orch-local-"))
+        # Absolute: the simulator runs with the state dir as its working directory.
+        self.state_dir = (state_dir or Path(tempfile.mkdtemp(prefix="orch-local-"))).absolute()
         self.rate_limit, self.rate_window = rate_limit, rate_window
         self.info: TargetInfo | None = None
         self.settings: dict[str, Any] = {}

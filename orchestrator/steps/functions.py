@@ -6,6 +6,7 @@ missing). The platform has no rollback (supabase/cli#2560), so we redeploy from 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Annotated, ClassVar, Literal
 
@@ -98,6 +99,7 @@ class _Rollout:
         # Read once up front: each function is deployed once per step, by us.
         self.good, self.live = self.ledger.last_ok_all(), live_versions(ctx)
         self.rolled_back, self.latest = self.ledger.rolled_back(), self.ledger.latest_all()
+        self.started: dict[str, float] = {}  # when each function's turn began (report durations)
 
     def one_or_continue(self, name: str) -> StepOutcome | None:
         """`one()`; with `on_failure: continue` a failed deploy is recorded and the next goes on."""
@@ -107,8 +109,8 @@ class _Rollout:
             if self.config.on_failure != "continue":
                 raise
             self.ctx.ui.error(str(exc))
-            self.done.append({"function": name, "version": None, "checks": "deploy failed", "reasons": [str(exc)],
-                              "failed": True})
+            self.done.append(self._result(name, None, "deploy failed", [str(exc)], failed=True,
+                                          outcome="deploy_failed"))
             return None
 
     def outcome(self) -> StepOutcome:
@@ -121,8 +123,16 @@ class _Rollout:
                                {"functions": self.done})
         return StepOutcome("ok", f"{len(self.done)} function(s) deployed", {"functions": self.done})
 
+    def _result(self, name: str, version: int | None, checks: str, reasons: list[str], *, failed: bool,
+                outcome: str, **extra: object) -> dict[str, object]:
+        """One function's line of the run report (`--output json`, JUnit, Markdown)."""
+        return {"function": name, "version": version, "version_before": self.live.get(name), "checks": checks,
+                "reasons": reasons, "failed": failed, "outcome": outcome, "commit": self.commit,
+                "duration_s": round(time.monotonic() - self.started.get(name, time.monotonic()), 3), **extra}
+
     def one(self, name: str) -> StepOutcome | None:
         ctx = self.ctx
+        self.started[name] = time.monotonic()
         good = self.good.get(name)
         inputs, content_hash = _inputs(ctx, name)
         if self._unchanged(name, content_hash):
@@ -159,9 +169,10 @@ class _Rollout:
                 self._set_outcome(name, deployed.info.version, entry, outcome, why if outcome != "ok" else None)
         # A human who chose "continue" at the pause accepted the failure; a policy did not.
         accepted = failed and decision in {"c", "s"} and self.ctx.prompter.interactive and not self.ctx.options.yes
-        self.done.append({"function": name, "version": deployed.info.version, "checks": result.status,
-                          "reasons": result.reasons, "failed": failed and not accepted,
-                          **({"accepted_by_human": True} if accepted else {})})
+        self.done.append(self._result(
+            name, deployed.info.version, result.status, result.reasons, failed=failed and not accepted,
+            outcome="accepted" if accepted else ("failed" if failed else "deployed"), input_hash=content_hash,
+            evidence=result.evidence, **({"accepted_by_human": True} if accepted else {})))
         ctx.journal.write("function", env=ctx.env_name, function=name, version=deployed.info.version,
                           checks=result.status, reasons=result.reasons, decision=decision)
         return self._act(name, decision, good, result)
@@ -174,8 +185,8 @@ class _Rollout:
             return False
         self.ctx.ui.ok(f"{name}: unchanged since version {last.platform_version} ({last.git_commit[:12]}); "
                        "skipped (--redeploy deploys it anyway)")
-        self.done.append({"function": name, "version": last.platform_version, "checks": "unchanged",
-                          "reasons": [], "failed": False})
+        self.done.append(self._result(name, last.platform_version, "unchanged", [], failed=False,
+                                      outcome="unchanged", input_hash=content_hash))
         self.ctx.journal.write("function", env=self.ctx.env_name, function=name, version=last.platform_version,
                                checks="unchanged", reasons=[], decision="skip")
         return True
@@ -288,6 +299,7 @@ class _Rollout:
         except OrchestratorError as exc:
             self._rollback_failed(name, good, reason, exc)
         remaining = self.config.names[self.config.names.index(name) + 1:]
+        self.done[-1].update(outcome="rolled_back", rolled_back_to=good.git_commit)
         return StepOutcome("rolled_back", f"{name} rolled back to {good.git_commit[:12]}; not deployed: "
                            f"{', '.join(remaining) or 'none'}", {"functions": self.done, "rolled_back": name})
 

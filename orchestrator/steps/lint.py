@@ -56,7 +56,7 @@ class LintStep:
         with ctx.ui.status("linting pending migrations"):
             report, pending = self._lint(config, ctx)
         if report.findings:
-            ctx.ui.plain(render(report, "text"))
+            ctx.ui.block(render(report, "text"))  # stderr under --output json: stdout is the report
         details = {"pending": [p.name for p in pending], "counts": report.counts()}
         if report.exit_code(config.fail_on):
             raise StepFailed(f"lint: {len(report.at_or_above(Severity(config.fail_on)))} finding(s) at or above "

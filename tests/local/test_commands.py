@@ -6,6 +6,8 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -86,3 +88,39 @@ def test_down_keep_leaves_the_data(tmp_path: Path) -> None:
     assert local.status(state, console=console) == 1
     assert Path(info["postgres_dir"], "data", "PG_VERSION").exists()
     local.down(state, console=console)
+
+
+def _orchestrator(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command exactly as a user types it, from `cwd` (this checkout's code)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run([sys.executable, "-m", "orchestrator", *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
+
+
+def test_up_status_down_with_their_defaults_from_any_folder_of_the_project(tmp_path: Path) -> None:
+    """`local up` in the project, `status` and `down` from a function's folder: one target, found by
+    its default state dir; nothing relative reaches the simulator (it once crashed with exit 3)."""
+    if reason := _missing():
+        pytest.skip(reason)
+    project = tmp_path / "project"
+    deep = project / "supabase" / "functions" / "hello"
+    deep.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    up = _orchestrator("local", "up", cwd=project)
+    state = project / ".orchestrator" / "local"
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert (state / "target.json").exists() and (state / "local.env").exists()
+        assert "*" in (project / ".orchestrator" / ".gitignore").read_text()  # credentials stay out of git
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=project, text=True, capture_output=True,
+                            check=True)
+        assert ".orchestrator" not in status.stdout
+        shown = _orchestrator("local", "status", cwd=deep)
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert "simulator: running" in shown.stdout and "postgres: running" in shown.stdout
+        info = json.loads((state / "target.json").read_text())
+    finally:
+        down = _orchestrator("local", "down", cwd=deep)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not state.exists()
+    assert not _alive(info["simulator_pid"]) and not _alive(info["postgres_pid"])
