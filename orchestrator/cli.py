@@ -23,6 +23,9 @@ app = typer.Typer(name="orchestrator", no_args_is_help=True, add_completion=True
 local_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="A local target: Postgres, a Management API simulator, "
                                                    "and a Deno functions gateway on 127.0.0.1.")
 app.add_typer(local_app, name="local")
+tools_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="The pinned supabase CLI and Deno: install them, see where they are found.")
+app.add_typer(tools_app, name="tools")
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations; pauses continue.")]
 NonInteractive = Annotated[bool, typer.Option("--non-interactive",
@@ -252,6 +255,32 @@ def local_down(state_dir: StateDir = None,
                output: Output = OutputFormat.text) -> None:
     """Stop everything `local up` started (by process id) and remove its data unless --keep."""
     _local("down", output, state_dir=state_dir, keep=keep)
+
+
+def _tools(action: str, output: OutputFormat, **kwargs: object) -> None:
+    from orchestrator.commands import tools
+    from orchestrator.console import Console
+    from orchestrator.error_handler import guarded
+
+    ui = Console(json_mode=output == OutputFormat.json)
+    raise typer.Exit(guarded(ui, lambda: int(getattr(tools, action)(console=ui, **kwargs)), command=f"tools {action}"))
+
+
+@tools_app.command("install")
+def tools_install(target: Annotated[Path | None, typer.Option(
+                      "--dir", help="Install here (default: ORCHESTRATOR_TOOLS_DIR, else a checkout's .tools/, "
+                                    "else ~/.cache/supabase-orchestrator/tools).")] = None,
+                  test_tools: Annotated[bool, typer.Option("--test-tools", help="Also supabase 2.x, for the "
+                                                           "orchestrator's own v2 tests.")] = False,
+                  output: Output = OutputFormat.text) -> None:
+    """Install the pinned supabase CLI and Deno from npm (needs npm), per user, never globally."""
+    _tools("install", output, target=target, test_tools=test_tools)
+
+
+@tools_app.command("status")
+def tools_status(output: Output = OutputFormat.text) -> None:
+    """Show which supabase CLI and Deno the orchestrator would use, and where they were found."""
+    _tools("status", output)
 
 
 @app.command()

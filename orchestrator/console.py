@@ -93,7 +93,8 @@ class Console:
             t.add_row(*(escape(self.redact("" if v is None else str(v))) for v in row))
         console = self._console("out")
         if not _isatty(self._human):  # logs and pipes: as wide as the table needs, no wrapping at all
-            console.width = max(WIDTH_OFF_TERMINAL, console.measure(t).maximum)
+            wide = console.options.update_width(100_000)
+            console.width = max(WIDTH_OFF_TERMINAL, console.measure(t, options=wide).maximum)
         console.print(t)
 
     @contextmanager

@@ -104,3 +104,17 @@ def test_database_password_never_printed_or_journaled(tmp_path: Path, fresh_db: 
     journal = "".join(p.read_text() for p in (tmp_path / ".orchestrator" / "runs").glob("*.jsonl"))
     assert password not in result.stdout + result.stderr + journal
     assert '"event": "cli"' in journal and "db push" in journal
+
+
+def test_the_postgres_error_of_a_long_failing_statement_is_never_cut(tmp_path: Path, fresh_db: str,
+                                                                   supabase_cli_path: Path) -> None:
+    """The CLI prints the error, then the statement: with 5+ lines of statement the error itself
+    (`relation ... does not exist`) was cut from the message."""
+    statement = ("insert into public.tasks (\n  id\n)\nselect\n  t.id\nfrom public.tasks t\n"
+                 "join public.taskz z on z.id = t.id;\n")  # the error points at line 7
+    pb = make_project(tmp_path, {"20250101000000_a.sql": "create table public.tasks (id int);\n",
+                                 "20250102000000_b.sql": statement})
+    result = run(pb, fresh_db, supabase_cli_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'relation "public.taskz" does not exist' in result.stderr, result.stderr
+    assert "20250102000000_b.sql" in result.stderr

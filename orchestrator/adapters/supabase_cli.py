@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from orchestrator import tools
 from orchestrator.adapters.cli_guard import check_allowed
 from orchestrator.adapters.cli_profile import DEFAULT_PROFILE_NAME, is_default_api, write_profile
 from orchestrator.errors import CommandFailed, InputError
 from orchestrator.redact import SECRET_ENV_VARS, Redactor
-from orchestrator.tools import local_supabase
 
 __all__ = ["CliResult", "SupabaseCli", "Target", "explain_push_error", "parse_dry_run", "upload_warnings"]
 
@@ -97,7 +97,8 @@ class SupabaseCli:
 
     @staticmethod
     def locate(project_dir: Path | None, env: Mapping[str, str]) -> Path:
-        """SUPABASE_CLI, then .tools/supabase-3, then <project>/node_modules/.bin, then PATH."""
+        """SUPABASE_CLI, then the install dirs (orchestrator.tools), then <project>/node_modules/.bin,
+        then PATH."""
         if env.get("SUPABASE_CLI"):
             path = Path(env["SUPABASE_CLI"])
             if not path.is_file():
@@ -105,15 +106,17 @@ class SupabaseCli:
             if not os.access(path, os.X_OK):
                 raise InputError(f"SUPABASE_CLI={path} is not executable; `chmod +x` it, fix it or unset it")
             return path
-        candidates = [local_supabase(3), project_dir / "node_modules/.bin/supabase" if project_dir else None]
+        installed = tools.find("supabase", {**os.environ, **env}, on_path=False)
+        candidates = [installed.path if installed else None,
+                      project_dir / "node_modules/.bin/supabase" if project_dir else None]
         for found in candidates:
             if found is not None and found.exists():
                 return found
         on_path = shutil.which("supabase", path=env.get("PATH", os.defpath))
         if on_path:
             return Path(on_path)
-        raise InputError("supabase CLI not found: run scripts/install-tools (installs it under .tools/) "
-                         "or set SUPABASE_CLI to the binary's path")
+        raise InputError(f"supabase CLI not found: {tools.INSTALL_HINT} (installs {tools.TOOLS['supabase'].package} "
+                         f"into {tools.tools_dir()}), put `supabase` on PATH, or set SUPABASE_CLI to the binary")
 
     @cached_property
     def version(self) -> tuple[int, int, int]:
@@ -127,7 +130,7 @@ class SupabaseCli:
         found = (int(match[1]), int(match[2]), int(match[3]))
         if found[0] < 2:
             raise InputError(f"supabase CLI {'.'.join(map(str, found))} is too old: install 2.x or 3.x "
-                             "(scripts/install-tools)")
+                             f"({tools.INSTALL_HINT})")
         _store_version(self.binary, found)
         return found
 
@@ -165,7 +168,7 @@ class SupabaseCli:
                                     stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             raise InputError(f"cannot run the supabase CLI {self.binary} ({exc.strerror}); set SUPABASE_CLI to "
-                             "an executable, or run scripts/install-tools") from None
+                             f"an executable, or {tools.INSTALL_HINT}") from None
         readers = [self._reader(proc.stdout, streams.stdout, streams.lock),
                    self._reader(proc.stderr, streams.stderr, streams.lock)]
         if self._on_call is not None:  # what is in flight, should this process be killed

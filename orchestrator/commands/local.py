@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestrator import tools
 from orchestrator.console import Console
 from orchestrator.errors import InputError
 from orchestrator.files import private_dir, write_private
@@ -57,6 +58,9 @@ def up(state_dir: Path | None, env_file: Path | None = None, *, rate_limit: int 
     if _is_up(state_dir):
         raise InputError(f"a local target is already running in {state_dir}; "
                          f"run `orchestrator local down` first")
+    if tools.find("deno") is None:  # every function would answer 503: refuse rather than say "ok"
+        raise InputError(f"deno not found: the local target runs functions with Deno; {tools.INSTALL_HINT}, or "
+                         "put `deno` on PATH (`orchestrator tools status` shows where tools are looked for)")
     if state_dir.parent.name == ".orchestrator":  # throwaway credentials: never in the user's commits
         private_dir(state_dir.parent)
         ensure_ignored(state_dir.parent.parent)

@@ -27,7 +27,7 @@ from orchestrator.local.keys import verify_authorization
 from orchestrator.local.logs import LogBook
 from orchestrator.local.store import Function, Store
 from orchestrator.local.worker import BootError, Worker
-from orchestrator.tools import local_deno
+from orchestrator.tools import INSTALL_HINT, local_deno
 
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade"}
 
@@ -99,7 +99,7 @@ class Gateway:
     def _start(self, fn: Function, version: int) -> Worker:
         deno = local_deno()
         if deno is None:
-            raise BootError("deno is not installed (run scripts/install-tools)")
+            raise BootError(f"deno is not installed ({INSTALL_HINT})")
         root = self.store.version_dir(fn.slug, version)
         self._log(fn, "info", f"booting version {version}", event_type="Boot")
         import_map = self._import_map(root, fn.current.import_map_path, f"{fn.slug}-{version}")

@@ -191,8 +191,18 @@ def _error_lines(output: str) -> list[str]:
 
 
 def _push_failed(argv: list[str], code: int, output: str, hint: str | None) -> CommandFailed:
+    """The CLI's error: the Postgres message in full (`ERROR: ... (SQLSTATE ...)`, never cut, however
+    long the statement it quotes), then the statement up to the error mark (its last 8 lines)."""
     errors = _error_lines(output)
-    tail = "\n".join(errors[-5:]) or "\n".join(output.strip().splitlines()[-8:])
+    first = next((i for i, line in enumerate(errors) if line.startswith("ERROR") or "SQLSTATE" in line), None)
+    if first is None:
+        tail = "\n".join(errors[-5:]) or "\n".join(output.strip().splitlines()[-8:])
+    else:
+        head, quoted = errors[first:first + 1], errors[first + 1:]
+        if quoted and quoted[0].startswith("At statement"):
+            head.append(quoted.pop(0))
+        cut = [f"... ({len(quoted) - 8} line(s) of the statement above)"] if len(quoted) > 8 else []
+        tail = "\n".join(head + cut + quoted[-8:])
     return CommandFailed(argv, code, tail, hint or "")
 
 

@@ -13,6 +13,9 @@ from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
 _VERSION = r"^\d+\.\d+\.\d+$"
 
 
+CLI_KINDS = frozenset({"migrations", "functions"})  # steps that spawn the supabase CLI
+
+
 class PreflightConfig(StepConfig):
     clean_git: bool = Field(True, description="the working tree has no uncommitted changes")
     branch: str | None = Field(None, description="the branch that must be checked out")
@@ -79,14 +82,19 @@ class PreflightStep(NoStaticChecks):
         return problems
 
     def _cli_problems(self, config: PreflightConfig, ctx: StepContext) -> list[str]:
-        if not config.min_cli_version:
+        """The supabase CLI is there and runs (when a step needs it), and is new enough."""
+        needs_cli = any(spec.kind in CLI_KINDS for spec in ctx.playbook.steps)
+        if not config.min_cli_version and not needs_cli:
             return []
-        have = ctx.cli.version
-        if have >= parse_version(config.min_cli_version):
+        try:
+            have = ctx.cli.version
+        except InputError as exc:
+            return [str(exc)]
+        if not config.min_cli_version or have >= parse_version(config.min_cli_version):
             return []
         found = ".".join(map(str, have))
-        return [(f"supabase CLI {found} is older than {config.min_cli_version}: run scripts/install-tools "
-                 "or set SUPABASE_CLI")]
+        return [(f"supabase CLI {found} is older than {config.min_cli_version}: run `orchestrator tools "
+                 "install` or set SUPABASE_CLI")]
 
     def _token_problems(self, ctx: StepContext) -> list[str]:
         if not ctx.token:

@@ -75,32 +75,32 @@ def test_version_dispatch_boundaries(tmp_path: Path) -> None:
     assert not make_cli((2, 999, 0), tmp_path).is_v3
 
 
-def test_locate_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_locate_order(tmp_path: Path) -> None:
     explicit = tmp_path / "my-supabase"
     explicit.write_text("#!/bin/sh\n")
     explicit.chmod(0o755)
     assert SupabaseCli.locate(None, {"SUPABASE_CLI": str(explicit)}) == explicit
     with pytest.raises(InputError, match="SUPABASE_CLI"):
         SupabaseCli.locate(None, {"SUPABASE_CLI": str(tmp_path / "missing")})
-    monkeypatch.setattr(mod, "local_supabase", lambda major=3: None)
+    no_tools = str(tmp_path / "no-tools")
     project_bin = tmp_path / "proj/node_modules/.bin/supabase"
     project_bin.parent.mkdir(parents=True)
     project_bin.write_text("")
-    assert SupabaseCli.locate(tmp_path / "proj", {"PATH": ""}) == project_bin
+    assert SupabaseCli.locate(tmp_path / "proj", {"PATH": "", "ORCHESTRATOR_TOOLS_DIR": no_tools}) == project_bin
     on_path = tmp_path / "bin/supabase"
     on_path.parent.mkdir()
     on_path.write_text("#!/bin/sh\n")
     on_path.chmod(0o755)
-    assert SupabaseCli.locate(None, {"PATH": str(on_path.parent)}) == on_path
-    with pytest.raises(InputError, match="scripts/install-tools"):
-        SupabaseCli.locate(tmp_path / "empty", {"PATH": str(tmp_path / "nothing")})
+    assert SupabaseCli.locate(None, {"PATH": str(on_path.parent), "ORCHESTRATOR_TOOLS_DIR": no_tools}) == on_path
+    with pytest.raises(InputError, match="orchestrator tools install"):
+        SupabaseCli.locate(tmp_path / "empty", {"PATH": str(tmp_path / "nothing"), "ORCHESTRATOR_TOOLS_DIR": no_tools})
 
 
-def test_locate_prefers_project_local_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    fake = tmp_path / "tools-supabase"
+def test_locate_prefers_the_tools_install_dir(tmp_path: Path) -> None:
+    fake = tmp_path / "tools" / "supabase-3" / "node_modules" / ".bin" / "supabase"
+    fake.parent.mkdir(parents=True)
     fake.write_text("")
-    monkeypatch.setattr(mod, "local_supabase", lambda major=3: fake)
-    assert SupabaseCli.locate(None, {"PATH": "/usr/bin"}) == fake
+    assert SupabaseCli.locate(None, {"PATH": "/usr/bin", "ORCHESTRATOR_TOOLS_DIR": str(tmp_path / "tools")}) == fake
 
 
 def test_write_profile(tmp_path: Path) -> None:
