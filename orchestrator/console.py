@@ -18,6 +18,7 @@ from orchestrator.redact import redact_known
 
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
+    from rich.table import Table
 
 Styler = Callable[[str], str]
 WIDTH_OFF_TERMINAL = 160  # rich would assume 80 columns in CI logs and pipes, and squash tables
@@ -83,15 +84,10 @@ class Console:
         self._print("err", f"error: {text}", "bold red")
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        from rich.markup import escape
-        from rich.table import Table
 
-        t = Table(title=title, title_justify="left")
-        for c in columns:  # fold, never cut: a name shown as `create-t…` is a name nobody can use
-            t.add_column(c, overflow="fold")
-        for row in rows:
-            t.add_row(*(escape(self.redact("" if v is None else str(v))) for v in row))
         console = self._console("out")
+        cells = [[self.redact("" if v is None else str(v)) for v in row] for row in rows]
+        t = _fitting_table(title, columns, cells, console.width)
         if not _isatty(self._human):  # logs and pipes: as wide as the table needs, no wrapping at all
             wide = console.options.update_width(100_000)
             console.width = max(WIDTH_OFF_TERMINAL, console.measure(t, options=wide).maximum)
@@ -123,6 +119,41 @@ class Console:
         """Write text to stdout as is (schema, lint reports): no markup, still redacted."""
         self._raw_out.write(self.redact(text) + ("" if text.endswith("\n") else "\n"))
         self._raw_out.flush()
+
+
+def _fitting_table(title: str, columns: Sequence[str], cells: list[list[str]], width: int) -> Table:
+    """Cells wrap (fold), never end in `…`. Names, versions and commits are single words: the
+    leftmost columns get room for their longest word (up to 40) so they stay whole, as many as
+    still fit in `width` (rich crops a table whose minimum widths exceed it: tried, not assumed)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    words = [min(max([len(c), *(len(w) for row in cells for w in row[i].split())]), 40)
+             for i, c in enumerate(columns)]
+    for keep in range(len(columns), -1, -1):
+        t = Table(title=title, title_justify="left")
+        for i, c in enumerate(columns):
+            t.add_column(c, overflow="fold", min_width=words[i] if i < keep else None)
+        for row in cells:
+            t.add_row(*(escape(v) for v in row))
+        if keep == 0 or _rendered_width(t, width) <= width:
+            return t
+    raise AssertionError("unreachable")  # pragma: no cover - keep == 0 always returns
+
+
+def _rendered_width(table: Table, width: int) -> int:
+    """How wide rich draws `table` when asked for `width`, on a console wide enough not to crop it."""
+    import io
+
+    from rich.console import Console as RichConsole
+
+    probe = RichConsole(file=io.StringIO(), width=100_000, color_system=None)
+    table.width = width
+    try:
+        lines = probe.render_lines(table, probe.options, pad=False)
+    finally:
+        table.width = None
+    return max((sum(len(seg.text) for seg in line) for line in lines), default=0)
 
 
 def _isatty(file: TextIO) -> bool:
