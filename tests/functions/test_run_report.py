@@ -25,9 +25,13 @@ def test_a_rolled_back_release_is_reported_as_json_junit_markdown_and_github_sum
         project: Project, tmp_path: Path) -> None:
     alpha, beta, _gamma = project.names
     project.commit("A")
-    first = _run(project, "run", "orchestrator.yaml", "--env", project.env, "--output", "json")
+    first = _run(project, "run", "orchestrator.yaml", "--env", project.env, "--output", "json", "--debug")
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["outcome"] == "succeeded"
+    # --debug: the CLI's output as it runs and every API request, on stderr, redacted
+    assert "supabase | " in first.stderr and "Deployed Functions" in first.stderr, first.stderr
+    assert f"api | GET /v1/projects/{project.target.project_ref}/functions" in first.stderr
+    assert project.target.access_token not in first.stderr + first.stdout
     project.write(beta, BROKEN)
     commit_b = project.commit("B: beta throws")
     junit, md, summary = tmp_path / "junit.xml", tmp_path / "summary.md", tmp_path / "step-summary.md"
