@@ -3,7 +3,7 @@
 Public surface:
 
     lint_paths(paths, config, *, only=None, applied=None, root=None, text=None) -> LintReport
-    render(report, fmt, root=None) -> str       # text | json | github | sarif
+    render(report, fmt) -> str                  # text | json | github | sarif (paths from report.root)
     Text(data, path=None)                       # SQL from stdin, standing for the file `path`
     filter_pending(files, applied_versions) -> list[Path]
     changed_since(ref, paths, cwd) -> set[Path]

@@ -42,6 +42,7 @@ def lint_paths(paths: Sequence[Path], config: LintConfig | None = None, *,
     """
     cfg = config or LintConfig()
     _check_config(cfg)
+    _resolve.cache_clear()  # it holds relative paths: a run after a chdir must not reuse them
     with _no_cyclic_gc():
         return _lint(paths, cfg, only, applied, now, root or Path.cwd(), jobs, text)
 
@@ -77,7 +78,7 @@ def _lint(paths: Sequence[Path], cfg: LintConfig, only: Collection[Path] | None,
     index = FactIndex([r.events(asked) for r in results], batch)
     located = [f for i, r in enumerate(results) for f in _settle(r, i, index)] + set_wide
     kept = list(_apply_settings(located, results, chosen, cfg))
-    return LintReport(tuple(sorted(kept, key=Finding.sort_key)), shown)
+    return LintReport(tuple(sorted(kept, key=Finding.sort_key)), shown, root.absolute())
 
 
 @lru_cache(maxsize=8192)

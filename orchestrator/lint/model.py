@@ -54,10 +54,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class LintReport:
-    """All findings of one lint run, sorted by file and position."""
+    """All findings of one lint run, sorted by file and position; their paths are relative to
+    `root` (the folder the run was given, or the current one) when inside it."""
 
     findings: tuple[Finding, ...]
     files: tuple[str, ...] = field(default_factory=tuple)
+    root: Path | None = None
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity.rank >= threshold.rank)
