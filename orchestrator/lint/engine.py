@@ -139,7 +139,7 @@ def _analyses(files: list[Path], texts: dict[Path, Text], cfg: LintConfig, root:
 
 def _analyze_task(task: tuple[Path, Path, LintConfig, Text | None]) -> FileResult:
     path, root, cfg, text = task
-    return analyze_file(path, _shown(path, root, text), cfg, text.data if text else None)
+    return analyze_file(path, _shown(path, root, text), cfg, None if text is None else text.data)
 
 
 # settling set-wide conditions --------------------------------------------------------------

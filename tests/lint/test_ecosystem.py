@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from orchestrator.cli import app
 from orchestrator.commands.lint import lint
 from orchestrator.errors import InputError
+from orchestrator.lint import AppliedMigration, Text, lint_paths
 from tests.conftest import git
 from tests.lint.conftest import V1, V2, V3
 
@@ -64,6 +65,16 @@ def test_named_stdin_takes_its_files_place_among_the_history(
     capsys.readouterr()
     assert _lint_stdin(POLICY, tmp_path, stdin_filename=f"{V2}_new.sql") == 1  # the folder's names count
     assert _json(capsys) == [(f"supabase/migrations/{V2}_new.sql", "duplicate-version", 1)]
+
+
+def test_stdin_is_compared_with_the_applied_history_in_its_files_place(migrations: Callable[..., Path]) -> None:
+    folder = migrations((f"{V1}_init.sql", "create table t (id bigint);\n"))
+    applied = [AppliedMigration(V1, ("create table t (id bigint)",))]
+    edited = Text(b"create table t (id bigint, note text);\n", folder / f"{V1}_init.sql")
+    rules = [f.rule for f in lint_paths([folder], applied=applied, text=edited).findings]
+    assert "edited-applied-migration" in rules
+    same = Text(b"create table t (id bigint);\r\n", edited.path)
+    assert "edited-applied-migration" not in [f.rule for f in lint_paths([folder], applied=applied, text=same).findings]
 
 
 @pytest.mark.parametrize(("paths", "options"), [
