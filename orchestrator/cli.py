@@ -284,14 +284,24 @@ def tools_status(output: Output = OutputFormat.text) -> None:
 
 
 @app.command()
-def lint(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: "
-                                                               "supabase/migrations).")] = None,
-         fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, github or sarif.")] = "text",
+def lint(paths: Annotated[list[Path] | None, typer.Argument(
+             help="Files or folders (default: supabase/migrations), or - alone for SQL from stdin. A file "
+                  "in a supabase/migrations folder is judged with the rest of that folder as history "
+                  "(tables created earlier hold rows, RLS enabled in another file counts); the files named "
+                  "are the pending ones, pushed together.")] = None,
+         fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, github or sarif; github and "
+                                          "sarif paths are relative to the git repository root.")] = "text",
          since: Annotated[str | None, typer.Option("--since", help="Only files added or changed since "
                                                       "this git ref.")] = None,
          fail_on: Annotated[str, typer.Option("--fail-on", help="error, warning or never.")] = "error",
          project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding supabase/ and "
-                                                   "pyproject.toml.")] = Path(".")) -> None:
+                                                   "pyproject.toml.")] = Path("."),
+         stdin_filename: Annotated[str | None, typer.Option(
+             "--stdin-filename", help="File name for the SQL read from -, in reports and for the file-name "
+                                      "rules. Named into a supabase/migrations folder (a bare name: the "
+                                      "project's), it is judged in that file's place among the folder's "
+                                      "files, the only pending one. Without it: <stdin>, judged alone, its "
+                                      "name not checked.")] = None) -> None:
     """Lint migration files: locks, destructive changes, transactions, RLS, PL/pgSQL bodies, history."""
     from orchestrator.commands.lint import lint as lint_command
     from orchestrator.console import Console
@@ -299,4 +309,5 @@ def lint(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folde
 
     ui = Console()
     raise typer.Exit(guarded(ui, lambda: lint_command(list(paths or []), fmt=fmt, since=since,
-                                                      project_dir=project_dir, fail_on=fail_on, console=ui)))
+                                                      project_dir=project_dir, fail_on=fail_on, console=ui,
+                                                      stdin_filename=stdin_filename)))

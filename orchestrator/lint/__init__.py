@@ -2,8 +2,9 @@
 
 Public surface:
 
-    lint_paths(paths, config, *, only=None, applied=None) -> LintReport
-    render(report, fmt) -> str                  # text | json | github | sarif
+    lint_paths(paths, config, *, only=None, applied=None, root=None, text=None) -> LintReport
+    render(report, fmt) -> str                  # text | json | github | sarif (paths from report.root)
+    Text(data, path=None)                       # SQL from stdin, standing for the file `path`
     filter_pending(files, applied_versions) -> list[Path]
     changed_since(ref, paths, cwd) -> set[Path]
     LintConfig.from_pyproject(path), LintConfig.merged(overrides)
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.lint.config import LintConfig
-from orchestrator.lint.model import Finding, LintReport, RuleInfo, Severity
+from orchestrator.lint.model import STDIN, Finding, LintReport, RuleInfo, Severity, Text
 from orchestrator.lint.sources import changed_since, expand, filter_pending
 
 if TYPE_CHECKING:
@@ -58,5 +59,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["AppliedMigration", "Finding", "LintConfig", "LintReport", "RuleInfo", "Severity", "changed_since",
-           "expand", "filter_pending", "lint_paths", "render", "rules"]
+__all__ = ["STDIN", "AppliedMigration", "Finding", "LintConfig", "LintReport", "RuleInfo", "Severity", "Text",
+           "changed_since", "expand", "filter_pending", "lint_paths", "render", "rules"]

@@ -49,9 +49,9 @@ class FileResult(NamedTuple):
 Pending = tuple[Hit, "Stmt | None", tuple[Unless, ...]]
 
 
-def analyze_file(path: Path, display: str, cfg: LintConfig) -> FileResult:
-    """Parse one file and run every statement and file checker on it."""
-    sql = load(path, display)
+def analyze_file(path: Path, display: str, cfg: LintConfig, data: bytes | None = None) -> FileResult:
+    """Parse one file (or `data` standing for it) and run every statement and file checker on it."""
+    sql = load(path, display, data)
     ctx = FileCtx(sql, cfg)
     by_start = {s.start: s for s in sql.stmts if s.parent is None}
     pending: list[Pending] = []

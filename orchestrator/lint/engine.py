@@ -5,6 +5,7 @@ the conditions that need the whole set (tables created earlier, RLS enabled late
 from __future__ import annotations
 
 import gc
+import io
 import os
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,8 +17,8 @@ from pathlib import Path
 from orchestrator.errors import InputError
 from orchestrator.lint.analyze import FileResult, analyze_file, to_finding
 from orchestrator.lint.config import LintConfig
-from orchestrator.lint.history import AppliedMigration, check_history
-from orchestrator.lint.model import Finding, LintReport
+from orchestrator.lint.history import AppliedMigration, check_history, read_sql
+from orchestrator.lint.model import STDIN, Finding, LintReport, Text
 from orchestrator.lint.rules import RULES
 from orchestrator.lint.rules.files import check_names
 from orchestrator.lint.settle import FactIndex
@@ -30,17 +31,20 @@ CHUNKS_PER_JOB = 24  # small enough to even out workers slowed by other load, fe
 
 def lint_paths(paths: Sequence[Path], config: LintConfig | None = None, *,
                only: Collection[Path] | None = None, applied: Sequence[AppliedMigration] | None = None,
-               now: datetime | None = None, root: Path | None = None, jobs: int | None = None) -> LintReport:
+               now: datetime | None = None, root: Path | None = None, jobs: int | None = None,
+               text: Text | None = None) -> LintReport:
     """Lint `paths` (files or folders) as one ordered migration set.
 
     `only`: report findings for these files alone (pending ones, or changed since a ref) while
     every file still informs set-wide rules. `applied`: the environment's history, for the
-    edited-migration and out-of-order checks.
+    edited-migration and out-of-order checks. `text`: SQL standing for the file `text.path`
+    (stdin); it joins the set in that file's place.
     """
     cfg = config or LintConfig()
     _check_config(cfg)
+    _resolve.cache_clear()  # it holds relative paths: a run after a chdir must not reuse them
     with _no_cyclic_gc():
-        return _lint(paths, cfg, only, applied, now, root or Path.cwd(), jobs)
+        return _lint(paths, cfg, only, applied, now, root or Path.cwd(), jobs, text)
 
 
 @contextmanager
@@ -58,13 +62,13 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def _lint(paths: Sequence[Path], cfg: LintConfig, only: Collection[Path] | None,
           applied: Sequence[AppliedMigration] | None, now: datetime | None, root: Path,
-          jobs: int | None) -> LintReport:
-    files = expand(paths)
-    with _analyses(files, cfg, root, jobs) as analysed:
+          jobs: int | None, text: Text | None) -> LintReport:
+    files, texts = _with_text(expand(paths), text)
+    with _analyses(files, texts, cfg, root, jobs) as analysed:
         # the workers are busy: do the set-wide checks meanwhile
-        set_wide = _set_findings(files, applied, now, root)
+        set_wide = _set_findings(files, texts, applied, now, root)
         chosen = {_resolve(p) for p in only} if only is not None else {_resolve(p) for p in files}
-        shown = tuple(_display(p, root) for p in files if _resolve(p) in chosen)
+        shown = tuple(_shown(p, root, texts.get(p)) for p in files if _resolve(p) in chosen)
         results = list(analysed)
     asked = {u.key for r in results for _, unless in r.findings for u in unless}
     # Which earlier files are pushed together with a file (their tables are new, empty): the files
@@ -74,7 +78,7 @@ def _lint(paths: Sequence[Path], cfg: LintConfig, only: Collection[Path] | None,
     index = FactIndex([r.events(asked) for r in results], batch)
     located = [f for i, r in enumerate(results) for f in _settle(r, i, index)] + set_wide
     kept = list(_apply_settings(located, results, chosen, cfg))
-    return LintReport(tuple(sorted(kept, key=Finding.sort_key)), shown)
+    return LintReport(tuple(sorted(kept, key=Finding.sort_key)), shown, root.absolute())
 
 
 @lru_cache(maxsize=8192)
@@ -92,6 +96,19 @@ def _check_config(cfg: LintConfig) -> None:
         raise InputError(f"lint settings name unknown rule(s): {', '.join(unknown)}; see docs/lint-rules.md")
 
 
+def _with_text(files: list[Path], text: Text | None) -> tuple[list[Path], dict[Path, Text]]:
+    """`files` with `text` in its file's place (in name order), and the path it stands for."""
+    if text is None:
+        return files, {}
+    own = text.path or Path(STDIN)
+    files = [p for p in files if _resolve(p) != _resolve(own)] + [own]
+    return sorted(files, key=lambda p: p.name), {own: text}
+
+
+def _shown(path: Path, root: Path, text: Text | None) -> str:
+    return STDIN if text is not None and text.path is None else _display(path, root)
+
+
 def _display(path: Path, root: Path) -> str:
     """`path` relative to `root` when inside it (as `relative_to` would say, minus its cost), else as given."""
     resolved, base = str(_resolve(path)), str(_resolve(root))
@@ -103,10 +120,11 @@ def _display(path: Path, root: Path) -> str:
 
 # analysing files ---------------------------------------------------------------------------
 @contextmanager
-def _analyses(files: list[Path], cfg: LintConfig, root: Path, jobs: int | None) -> Iterator[Iterator[FileResult]]:
+def _analyses(files: list[Path], texts: dict[Path, Text], cfg: LintConfig, root: Path,
+              jobs: int | None) -> Iterator[Iterator[FileResult]]:
     """The files' results in order, computed lazily (few files) or by worker processes started now."""
     jobs = jobs or os.cpu_count() or 1
-    tasks = [(p, root, cfg) for p in files]
+    tasks = [(p, root, cfg, texts.get(p)) for p in files]
     if jobs < 2 or len(files) < PARALLEL_FROM:
         yield map(_analyze_task, tasks)
         return
@@ -119,9 +137,9 @@ def _analyses(files: list[Path], cfg: LintConfig, root: Path, jobs: int | None) 
         yield pool.map(_analyze_task, tasks, chunksize=chunk)
 
 
-def _analyze_task(task: tuple[Path, Path, LintConfig]) -> FileResult:
-    path, root, cfg = task
-    return analyze_file(path, _display(path, root), cfg)
+def _analyze_task(task: tuple[Path, Path, LintConfig, Text | None]) -> FileResult:
+    path, root, cfg, text = task
+    return analyze_file(path, _shown(path, root, text), cfg, None if text is None else text.data)
 
 
 # settling set-wide conditions --------------------------------------------------------------
@@ -134,12 +152,23 @@ def _settle(result: FileResult, idx: int, index: FactIndex) -> Iterator[Located]
             yield result.path, finding
 
 
-def _set_findings(files: list[Path], applied: Sequence[AppliedMigration] | None,
+def _set_findings(files: list[Path], texts: dict[Path, Text], applied: Sequence[AppliedMigration] | None,
                   now: datetime | None, root: Path) -> list[Located]:
-    hits = list(check_names(files, now))
+    unnamed = {p for p, t in texts.items() if t.path is None}
+    hits = list(check_names([p for p in files if p not in unnamed], now))
     if applied is not None:
-        hits += list(check_history(files, applied))
-    return [(path, to_finding(SqlFile(path, _display(path, root), path.read_bytes()), hit)) for path, hit in hits]
+        hits += list(check_history(files, applied, lambda p: _decoded(texts[p].data) if p in texts else read_sql(p)))
+    return [(path, to_finding(SqlFile(path, _shown(path, root, texts.get(path)), _bytes(path, texts)), hit))
+            for path, hit in hits]
+
+
+def _bytes(path: Path, texts: dict[Path, Text]) -> bytes:
+    return texts[path].data if path in texts else path.read_bytes()
+
+
+def _decoded(data: bytes) -> str:
+    """`data` as `read_sql` would read it from a file (universal newlines)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace").read()
 
 
 def _apply_settings(located: list[Located], results: list[FileResult], chosen: set[Path],

@@ -11,7 +11,7 @@ changes to the SQL itself count as edits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +92,14 @@ def edited_offset(sql: str, applied: Sequence[str]) -> int | None:
     return local[min(len(applied), len(local) - 1)][0] if local else 0
 
 
-def check_history(paths: Sequence[Path], applied: Sequence[AppliedMigration]) -> Iterator[tuple[Path, Hit]]:
-    """Edited applied migrations and pending files older than the newest applied version."""
+def read_sql(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def check_history(paths: Sequence[Path], applied: Sequence[AppliedMigration],
+                  read: Callable[[Path], str] = read_sql) -> Iterator[tuple[Path, Hit]]:
+    """Edited applied migrations and pending files older than the newest applied version. `read`
+    gives a file's SQL (stdin stands for a file that may not exist)."""
     by_version = {a.version: a for a in applied}
     refused = set(out_of_order([p for p in paths if version_of(p) is not None], sorted(by_version)))
     newest = max(by_version, default="")
@@ -102,7 +108,7 @@ def check_history(paths: Sequence[Path], applied: Sequence[AppliedMigration]) ->
         if version is None:
             continue
         if version in by_version:
-            yield from _edited(path, by_version[version])
+            yield from _edited(path, read(path), by_version[version])
         elif path in refused:
             yield path, Hit(OUT_OF_ORDER, 0, f"version {version} sorts before {newest}, the newest applied "
                             "here: db push refuses it without include_all")
@@ -127,8 +133,7 @@ def out_of_order(local: Sequence[Path], remote: Sequence[str]) -> list[Path]:
     return refused
 
 
-def _edited(path: Path, row: AppliedMigration) -> Iterator[tuple[Path, Hit]]:
-    sql = path.read_text(encoding="utf-8", errors="replace")
+def _edited(path: Path, sql: str, row: AppliedMigration) -> Iterator[tuple[Path, Hit]]:
     offset = edited_offset(sql, row.statements)
     if offset is not None:
         yield path, Hit(EDITED, len(sql[:offset].encode("utf-8")),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
+
+STDIN = "<stdin>"  # how SQL read from stdin without a file name is shown
 
 
 class Severity(str, Enum):
@@ -51,10 +54,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class LintReport:
-    """All findings of one lint run, sorted by file and position."""
+    """All findings of one lint run, sorted by file and position; their paths are relative to
+    `root` (the folder the run was given, or the current one) when inside it."""
 
     findings: tuple[Finding, ...]
     files: tuple[str, ...] = field(default_factory=tuple)
+    root: Path | None = None
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity.rank >= threshold.rank)
@@ -67,3 +72,13 @@ class LintReport:
 
     def counts(self) -> dict[str, int]:
         return {s.value: sum(1 for f in self.findings if f.severity is s) for s in Severity}
+
+
+@dataclass(frozen=True)
+class Text:
+    """SQL that is not read from its file (stdin, an editor's unsaved buffer), linted as if it were
+    the file `path`: it takes that file's place (and name) in the set, whether or not it exists.
+    Without a path it is shown as `<stdin>` and its name is not judged."""
+
+    data: bytes
+    path: Path | None = None

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path, PurePath
+from urllib.parse import quote
 
-from orchestrator.lint.model import Finding, LintReport, Severity
+from orchestrator.lint.model import STDIN, Finding, LintReport, Severity
 from orchestrator.lint.rules import load_rules
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 DOCS = "https://github.com/supabase-orchestrator/supabase-orchestrator/blob/main/docs/lint-rules.md"
+# The base id GitHub code scanning and CodeQL use for the checkout's root (SARIF 2.1.0 §3.14.14).
+SRCROOT = "%SRCROOT%"
 
 
 def render(report: LintReport, fmt: str) -> str:
@@ -84,9 +88,20 @@ def render_sarif(report: LintReport) -> str:
          "helpUri": f"{DOCS}#{r}",
          "defaultConfiguration": {"level": _level(rules[r].severity)}} for r in ids]}
     results = [_sarif_result(f, ids.index(f.rule)) for f in report.findings]
-    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0",
-           "runs": [{"tool": {"driver": driver}, "results": results, "columnKind": "unicodeCodePoints"}]}
-    return json.dumps(doc, indent=2)
+    run = {"tool": {"driver": driver}, "originalUriBaseIds": {SRCROOT: _base(report.root)}, "results": results,
+           "columnKind": "unicodeCodePoints"}
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
+
+
+def _base(root: Path | None) -> dict[str, object]:
+    """Where %SRCROOT% was: an absolute URI ending in `/` (§3.14.14), left out when unknown."""
+    about: dict[str, object] = {"description": {"text": "The folder result paths are relative to (for "
+                                                     "`orchestrator lint`: the git repository's root, or the "
+                                                     "current folder outside a repository)."}}
+    if root is None:
+        return about
+    uri = root.resolve().as_uri()
+    return {"uri": uri if uri.endswith("/") else uri + "/", **about}
 
 
 def _sarif_result(f: Finding, rule_index: int) -> dict[str, object]:
@@ -95,8 +110,17 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, object]:
         region["snippet"] = {"text": f.source}  # type: ignore[assignment]
     return {"ruleId": f.rule, "ruleIndex": rule_index, "level": _level(f.severity),
             "message": {"text": f"{f.message}. {f.fix}".strip()},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.path.replace("\\", "/")},
-                                                "region": region}}]}
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact(f.path), "region": region}}]}
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """A finding's file as a URI: relative to %SRCROOT% (the report's root), absolute when the file
+    is outside it, and a bare relative reference for stdin without a name (no file holds it)."""
+    if path == STDIN:
+        return {"uri": quote(path)}
+    if PurePath(path).is_absolute():
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path.replace("\\", "/")), "uriBaseId": SRCROOT}
 
 
 def _level(severity: Severity) -> str:

@@ -25,6 +25,23 @@ def expand(paths: Sequence[Path]) -> list[Path]:
     return sorted(found, key=lambda p: p.name)  # the CLI's order: names as text, not versions as numbers
 
 
+def among_history(paths: Sequence[Path]) -> tuple[list[Path], list[Path] | None]:
+    """What to read and which files to report. A file inside a supabase/migrations folder is read
+    with that whole folder (its history: tables created earlier hold rows, RLS enabled earlier
+    counts); the files so named (and those of named folders) are then reported as one pending
+    batch. `None`: no file needed its folder, report everything read as before."""
+    folders = [p.parent for p in paths if p.is_file() and is_migrations_folder(p.parent)]
+    if not folders:
+        return list(paths), None
+    return list(dict.fromkeys([*paths, *folders])), expand(paths)
+
+
+def is_migrations_folder(folder: Path) -> bool:
+    """`supabase/migrations` of some project (the CLI reads migrations there and nowhere else)."""
+    folder = folder.absolute()
+    return folder.name == "migrations" and folder.parent.name == "supabase" and folder.is_dir()
+
+
 def filter_pending(files: Sequence[Path], applied_versions: Iterable[str]) -> list[Path]:
     """The files whose version an environment has not applied yet (misnamed files stay: lint them)."""
     done = set(applied_versions)

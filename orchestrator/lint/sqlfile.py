@@ -144,10 +144,11 @@ class SqlFile:
         return [s for s in self.stmts if s.parent is None]
 
 
-def load(path: Path, display: str) -> SqlFile:
-    """Read and parse a file; syntax errors land in `errors`, never raise."""
-    with open(path, "rb") as f:  # pathlib's read_bytes costs twice as much per file
-        data = f.read()
+def load(path: Path, display: str, data: bytes | None = None) -> SqlFile:
+    """Read (unless its `data` is given) and parse a file; syntax errors land in `errors`, never raise."""
+    if data is None:
+        with open(path, "rb") as f:  # pathlib's read_bytes costs twice as much per file
+            data = f.read()
     # A UTF-8 byte-order mark: the CLI sends the file as is and Postgres skips it; three spaces keep
     # every byte offset where it was.
     sql = SqlFile(path, display, b"   " + data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
