@@ -38,6 +38,19 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
 Output = Annotated[OutputFormat, typer.Option("--output", "-o", help="json: exactly one JSON document on "
                                               "stdout, whatever the exit code; progress goes to stderr.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Stream the supabase CLI's output (redacted) "
@@ -289,11 +302,12 @@ def lint(paths: Annotated[list[Path] | None, typer.Argument(
                   "in a supabase/migrations folder is judged with the rest of that folder as history "
                   "(tables created earlier hold rows, RLS enabled in another file counts); the files named "
                   "are the pending ones, pushed together.")] = None,
-         fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, github or sarif; github and "
-                                          "sarif paths are relative to the git repository root.")] = "text",
+         fmt: Annotated[LintFormat, typer.Option("--format", "-f", help="github and sarif paths are relative "
+                                                "to the git repository root.")] = LintFormat.text,
          since: Annotated[str | None, typer.Option("--since", help="Only files added or changed since "
                                                       "this git ref.")] = None,
-         fail_on: Annotated[str, typer.Option("--fail-on", help="error, warning or never.")] = "error",
+         fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 on findings at or above this.")]
+         = FailOn.error,
          project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding supabase/ and "
                                                    "pyproject.toml.")] = Path("."),
          stdin_filename: Annotated[str | None, typer.Option(
@@ -308,6 +322,6 @@ def lint(paths: Annotated[list[Path] | None, typer.Argument(
     from orchestrator.error_handler import guarded
 
     ui = Console()
-    raise typer.Exit(guarded(ui, lambda: lint_command(list(paths or []), fmt=fmt, since=since,
-                                                      project_dir=project_dir, fail_on=fail_on, console=ui,
-                                                      stdin_filename=stdin_filename)))
+    raise typer.Exit(guarded(ui, lambda: lint_command(list(paths or []), fmt=fmt.value, since=since,
+                                                      project_dir=project_dir, fail_on=fail_on.value, console=ui,
+                                                      stdin_filename=stdin_filename), command="lint"))

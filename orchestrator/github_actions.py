@@ -23,10 +23,11 @@ def escape_property(text: str) -> str:
 
 
 def annotation(level: str, message: str, *, title: str | None = None, file: str | None = None,
-               line: int | None = None, col: int | None = None) -> str:
-    """`::error title=...::message` (level: error, warning or notice)."""
+               line: int | None = None, col: int | None = None, end_line: int | None = None) -> str:
+    """`::error file=...,line=...::message` (level: error, warning or notice)."""
     props = [f"{k}={escape_property(str(v))}" for k, v in
-             (("file", file), ("line", line), ("col", col), ("title", title)) if v is not None]
+             (("file", file), ("line", line), ("col", col), ("endLine", end_line), ("title", title))
+             if v is not None]
     return f"::{level}{' ' + ','.join(props) if props else ''}::{escape_data(message)}"
 
 

@@ -38,6 +38,8 @@ def test_version_and_completion() -> None:
 def test_help_lists_the_choices() -> None:
     assert "<text|json>" in orchestrator("run", "--help").stdout
     assert "--verbose" in orchestrator("run", "--help").stdout and "--debug" in orchestrator("plan", "--help").stdout
+    assert "<text|json|github|sarif>" in orchestrator("lint", "--help").stdout
+    assert orchestrator("lint", "--fail-on", "sometimes").returncode == 2
     bad = orchestrator("history", "--output", "yaml")
     assert bad.returncode == 2 and "'yaml' is not one of" in bad.stderr
 

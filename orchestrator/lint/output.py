@@ -63,20 +63,12 @@ def render_json(report: LintReport) -> str:
 
 def render_github(report: LintReport) -> str:
     """One `::error file=...,line=...,col=...,title=...::message` workflow command per finding."""
-    out = []
-    for f in report.findings:
-        level = "error" if f.severity is Severity.ERROR else "warning"
-        props = f"file={_prop(f.path)},line={f.line},col={f.col},endLine={f.end_line},title={_prop(f.rule)}"
-        out.append(f"::{level} {props}::{_data(f.message + ' - ' + f.fix if f.fix else f.message)}")
+    from orchestrator.github_actions import annotation
+
+    out = [annotation("error" if f.severity is Severity.ERROR else "warning",
+                      f.message + " - " + f.fix if f.fix else f.message, file=f.path, line=f.line, col=f.col,
+                      end_line=f.end_line, title=f.rule) for f in report.findings]
     return "\n".join(out) + ("\n" if out else "")
-
-
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def render_sarif(report: LintReport) -> str:
