@@ -152,6 +152,16 @@ def plan(playbook: PlaybookArg, env: Annotated[str, typer.Option("--env", "-e", 
 
 
 @app.command()
+def rehearse(playbook: PlaybookArg, env: Annotated[str, typer.Option("--env", "-e", help="Environment.")],
+             yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
+             output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
+             debug: Debug = False) -> None:
+    """Apply the pending migrations to a throwaway copy of the environment's schema (needs db_url), with
+    the real db push, and measure each statement's locks and rewrites. Changes nothing."""
+    _dispatch("rehearse", locals())
+
+
+@app.command()
 def run(playbook: PlaybookArg,
         envs: Annotated[list[str], typer.Option("--env", "-e", help="Environment; repeat for a staged rollout.")],
         approve: Approve = False, allow_rolled_back: AllowRolledBack = False, redeploy: Redeploy = False,

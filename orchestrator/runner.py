@@ -22,7 +22,7 @@ from orchestrator.prompt import Prompter
 from orchestrator.redact import Redactor
 from orchestrator.steps import REGISTRY
 
-READ_ONLY_KINDS = frozenset({"preflight", "lint", "verify", "pause", "backup"})
+READ_ONLY_KINDS = frozenset({"preflight", "lint", "verify", "pause", "backup", "rehearse"})
 
 
 @dataclass

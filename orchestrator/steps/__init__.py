@@ -14,6 +14,7 @@ from orchestrator.steps.base import StepKind
 KINDS = {
     "preflight": "orchestrator.steps.preflight:PreflightStep",
     "lint": "orchestrator.steps.lint:LintStep",
+    "rehearse": "orchestrator.steps.rehearse:RehearseStep",
     "migrations": "orchestrator.steps.migrations:MigrationsStep",
     "verify": "orchestrator.steps.verify:VerifyStep",
     "functions": "orchestrator.steps.functions:FunctionsStep",

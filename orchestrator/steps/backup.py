@@ -10,15 +10,12 @@ dumped by it: that is a clear error naming the version needed.
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field
 
+from orchestrator.adapters.pg_client import client_bin, password, run_pg, without_password
 from orchestrator.context import StepContext
 from orchestrator.durations import Duration
 from orchestrator.errors import InputError, StepFailed
@@ -53,19 +50,19 @@ class BackupStep:
 
     def plan(self, config: BackupConfig, ctx: StepContext) -> list[str]:
         url = _db_url(ctx)
-        return [f"pg_dump of {_without_password(url)} into {config.dir}/" + (" and verify it" if config.verify else "")]
+        return [f"pg_dump of {without_password(url)} into {config.dir}/" + (" and verify it" if config.verify else "")]
 
     def run(self, config: BackupConfig, ctx: StepContext) -> StepOutcome:
         url = _db_url(ctx)
-        bin_dir = _client_bin()
+        bin_dir = client_bin("backup")
         folder = private_dir(ctx.playbook.project.root / config.dir)
         dump = folder / f"{ctx.env_name}-{ctx.journal.run_id}.dump"
-        with ctx.ui.status(f"pg_dump {_without_password(url)}"):
+        with ctx.ui.status(f"pg_dump {without_password(url)}"):
             _pg(bin_dir / "pg_dump", ["--format=custom", "--no-password", f"--file={dump}", "--dbname",
-                                      _without_password(url)], url, ctx, config.timeout)
+                                      without_password(url)], url, ctx, config.timeout)
         dump.chmod(0o600)
         digest = hashlib.sha256(dump.read_bytes()).hexdigest()
-        restore = (f"pg_restore --clean --if-exists --no-owner --dbname '{_without_password(url)}' '{dump}'  "
+        restore = (f"pg_restore --clean --if-exists --no-owner --dbname '{without_password(url)}' '{dump}'  "
                    "# PGPASSWORD from your password manager")
         details: dict[str, Any] = {"file": str(dump), "sha256": digest, "bytes": dump.stat().st_size,
                                    "restore": restore}
@@ -81,49 +78,12 @@ def _db_url(ctx: StepContext) -> str:
     if not ctx.env.db_url:
         raise InputError(f"backup in {ctx.env_name}: needs the environment's db_url (the database's connection "
                          "string, Project Settings > Database); the Management API cannot dump a database")
-    ctx.redactor.add(*(p for p in [_password(ctx.env.db_url)] if p))
+    ctx.redactor.add(*(p for p in [password(ctx.env.db_url)] if p))
     return ctx.env.db_url
 
 
-def _password(url: str) -> str | None:
-    from urllib.parse import unquote, urlsplit
-
-    pw = urlsplit(url).password
-    return unquote(pw) if pw else None
-
-
-def _without_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", url)
-
-
-def _client_bin() -> Path:
-    """The folder of pg_dump/pg_restore (PG_BIN, the PostgreSQL 15 install, then PATH)."""
-    from orchestrator.local.postgres import PG_BIN_CANDIDATES
-
-    for candidate in (os.environ.get("PG_BIN", ""), *PG_BIN_CANDIDATES):
-        if candidate and (Path(candidate) / "pg_dump").exists():
-            return Path(candidate)
-    found = shutil.which("pg_dump")
-    if found:
-        return Path(found).parent
-    raise InputError("backup: pg_dump not found; install the PostgreSQL client (postgresql-client-15) or set PG_BIN")
-
-
 def _pg(binary: Path, args: list[str], url: str, ctx: StepContext, timeout: float) -> str:
-    env = {**os.environ, "PGPASSWORD": _password(url) or "", "PGCONNECT_TIMEOUT": "10"}
-    try:
-        done = subprocess.run([str(binary), *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise StepFailed(f"backup: {binary.name} did not finish within {timeout:g}s") from None
-    if done.returncode != 0:
-        error = ctx.redactor(done.stderr.strip())
-        newer = re.search(r"server version: (\d+)[.\d]*; \S+ version: (\d+)", error)
-        if newer:
-            raise InputError(f"backup: the server runs PostgreSQL {newer.group(1)}, the local {binary.name} is "
-                             f"{newer.group(2)}: install postgresql-client-{newer.group(1)} or set PG_BIN")
-        raise StepFailed(f"backup: {binary.name} exited {done.returncode}: {error[-800:]}")
-    return done.stdout
+    return run_pg(binary, args, url, redact=ctx.redactor, timeout=timeout, what="backup").stdout
 
 
 def _verify(bin_dir: Path, dump: Path, url: str, ctx: StepContext, timeout: float) -> int:
@@ -133,7 +93,7 @@ def _verify(bin_dir: Path, dump: Path, url: str, ctx: StepContext, timeout: floa
     source = _counts(url, ctx)
     with ctx.ui.status("restoring the backup into a throwaway Postgres"), PostgresCluster() as scratch:
         copy = scratch.url()
-        _pg(bin_dir / "pg_restore", ["--no-owner", "--no-privileges", "--dbname", _without_password(copy),
+        _pg(bin_dir / "pg_restore", ["--no-owner", "--no-privileges", "--dbname", without_password(copy),
                                      str(dump)], copy, ctx, timeout)
         restored = _counts(copy, ctx)
     missing = sorted(set(source) - set(restored))

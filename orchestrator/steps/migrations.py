@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
@@ -30,6 +36,31 @@ _VERSION = re.compile(r"^(\d+)_")
 class MigrationsConfig(StepConfig):
     include_all: bool = Field(False, description="also apply local files older than the newest applied one")
     cli_timeout: Duration = Field(900.0, description="how long `db push` may run before it is stopped")
+
+
+@contextmanager
+def push_workdir(project: ProjectInfo) -> Iterator[Path]:
+    """What `db push` reads, alone in a temporary folder: `supabase/migrations` and a config.toml
+    with only `[db] major_version`. supabase 3 refuses a whole config.toml over settings that have
+    nothing to do with migrations (`[inbucket] ... is no longer supported`, measured on 16 of 19
+    public projects): a push must not fail on those."""
+    with tempfile.TemporaryDirectory(prefix="orch-push-") as tmp:
+        workdir = Path(tmp)
+        if project.migrations_dir.is_dir():
+            shutil.copytree(project.migrations_dir, workdir / "supabase" / "migrations")
+        (workdir / "supabase").mkdir(exist_ok=True)
+        (workdir / "supabase" / "config.toml").write_text(
+            f'project_id = "orchestrator"\n\n[db]\nmajor_version = {major_version(project)}\n')
+        yield workdir
+
+
+def major_version(project: ProjectInfo) -> int:
+    """`[db] major_version` of the project's config.toml (15 when absent or unreadable)."""
+    try:
+        config = tomllib.loads((project.supabase_dir / "config.toml").read_text())
+        return int(config.get("db", {}).get("major_version", 15))
+    except (OSError, ValueError, tomllib.TOMLDecodeError, AttributeError):
+        return 15
 
 
 def version_of(name: str) -> str:
@@ -57,8 +88,9 @@ class MigrationsStep:
         from orchestrator.adapters.supabase_cli import explain_push_error, parse_dry_run
 
         cli = ctx.cli
-        result = cli.run(cli.db_push_args(ctx.target(), dry_run=True, include_all=config.include_all),
-                         target=ctx.target(), check=False, timeout=config.cli_timeout)
+        with push_workdir(ctx.playbook.project) as workdir:
+            result = cli.run(cli.db_push_args(ctx.target(), dry_run=True, include_all=config.include_all),
+                             target=ctx.target(), check=False, timeout=config.cli_timeout, workdir=workdir)
         if result.returncode != 0:
             raise _push_failed(result.argv, result.returncode, result.stdout + result.stderr,
                                explain_push_error(result.stdout + result.stderr))
@@ -88,9 +120,10 @@ class MigrationsStep:
         ctx.journal.write("push_start", env=ctx.env_name, pending=pending)
         started = datetime.now(UTC)
         try:
-            with ctx.ui.status(f"db push: {len(pending)} migration(s)"):
+            with ctx.ui.status(f"db push: {len(pending)} migration(s)"), push_workdir(ctx.playbook.project) as workdir:
                 args = ctx.cli.db_push_args(ctx.target(), include_all=config.include_all)
-                result = ctx.cli.run(args, target=ctx.target(), check=False, timeout=config.cli_timeout)
+                result = ctx.cli.run(args, target=ctx.target(), check=False, timeout=config.cli_timeout,
+                                     workdir=workdir)
         except Interrupts:  # the CLI was stopped; so is its database session; say what it applied
             stop_orphans(ctx, started)
             self.read_back(ctx, pending, "interrupted")

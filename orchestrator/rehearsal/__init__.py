@@ -1,0 +1,1 @@
+"""Rehearsal: pending migrations applied to a throwaway copy first, with the locks and rewrites they take."""
