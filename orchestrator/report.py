@@ -29,7 +29,7 @@ def document(report: RunReport) -> dict[str, Any]:
             "run_id": report.run_id, "playbook": report.playbook, "playbook_sha256": report.playbook_sha256,
             "commit": report.commit, "release": report.release, "environments": report.environments,
             "resumed_from": report.resumed_from, "started_at": report.started_at,
-            "finished_at": report.finished_at, "outcome": report.outcome, "exit_code": report.exit_code,
+            "finished_at": report.finished_at, "approvals": report.approvals, "outcome": report.outcome, "exit_code": report.exit_code,
             "error": report.error, "journal": report.journal, "steps": steps, "functions": functions(report)}
 
 
@@ -164,6 +164,8 @@ REPORT_SCHEMA: dict[str, Any] = {
         "release": {"type": ["string", "null"]}, "environments": {"type": "array", "items": {"type": "string"}},
         "resumed_from": {"type": ["string", "null"]},
         "started_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]},
+        "approvals": {"type": "object", "additionalProperties": {"type": "string"},
+                      "description": "environment -> who approved it (--approve or at the prompt)"},
         "outcome": {"enum": ["succeeded", "failed", "bad input", "stopped", "interrupted", "internal error"]},
         "exit_code": {"type": "integer"}, "error": {"type": "string"}, "journal": {"type": "string"},
         "steps": {"type": "array", "items": {

@@ -53,6 +53,7 @@ class RunReport:
     resumed_from: str | None = None
     started_at: str = field(default_factory=now_iso)
     finished_at: str | None = None
+    approvals: dict[str, str] = field(default_factory=dict)  # environment -> who approved it, how
 
     @property
     def outcome(self) -> str:
@@ -102,7 +103,8 @@ class Runner:
                            journal=str(self.journal.path), command="resume" if resumed_from else "run",
                            playbook_sha256=self.playbook.sha256, commit=self.tree.get("head") or _head(self.playbook),
                            release=self.release, resumed_from=resumed_from)
-        self.journal.write("run_start", playbook=str(self.playbook.path), playbook_sha256=self.playbook.sha256,
+        self.journal.write("run_start", playbook=str(self.playbook.path), playbook_in_project=_in_project(self.playbook),
+                           playbook_sha256=self.playbook.sha256,
                            git_commit=_head(self.playbook), environments=list(environments),
                            user=getpass.getuser(), orchestrator=__version__, resumed_from=resumed_from,
                            options=asdict(self.options), tree=tree)
@@ -119,7 +121,7 @@ class Runner:
         self.notify("run_end", f"release {self.playbook.name} (run {report.run_id}) {report.outcome}"
                     + (f": {report.error.splitlines()[0]}" if report.error else ""),
                     outcome=report.outcome, exit_code=report.exit_code, environments=list(environments))
-        report.finished_at = now_iso()
+        report.finished_at, report.approvals = now_iso(), dict(self.approved_by)
         self.journal.write("run_end", outcome=report.outcome, exit_code=report.exit_code, error=report.error)
         self.journal.close()
         return report
@@ -322,6 +324,14 @@ def reconcile_env(ctx: StepContext, *, record: bool) -> None:
     from orchestrator.rollback import ledger_for
 
     reconcile(ctx, ledger_for(ctx), record=record)
+
+
+def _in_project(playbook: Playbook) -> str | None:
+    """The playbook's path from the project root (what `resume` in another checkout looks for)."""
+    try:
+        return playbook.path.resolve().relative_to(playbook.project.root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def _head(playbook: Playbook) -> str | None:

@@ -24,7 +24,7 @@ def resume(s: Session, run_id: str, project_dir: Path | None = None, allow_chang
     if any(e["event"] == "run_end" and e.get("exit_code") == 0 for e in events):
         s.ui.ok(f"run {run_id} succeeded: nothing to resume")
         return 0
-    pb = redact_tokens(s, load_with_gates(Path(start["playbook"]), s.environ, start["environments"]))
+    pb = redact_tokens(s, load_with_gates(_playbook_here(path, start), s.environ, start["environments"]))
     if pb.sha256 != start["playbook_sha256"]:
         raise InputError(f"{pb.path} changed since run {run_id}; start a new run instead of resuming")
     tree = tree_state(pb)
@@ -38,7 +38,23 @@ def resume(s: Session, run_id: str, project_dir: Path | None = None, allow_chang
     done = frozenset(k for k in _finished_steps(events) if pb.steps[k[1]].kind not in ("preflight", "lint"))
     s.ui.line(f"resuming {run_id}: {len(done)} step(s) already done"
               + (f"; changed since: {'; '.join(changed)}" if changed else ""))
-    return execute(s, pb, list(start["environments"]), done=done, resumed_from=run_id, tree=tree)
+    planned = (start.get("options") or {}).get("planned")  # a --release run stays bound to its release
+    return execute(s, pb, list(start["environments"]), done=done, resumed_from=run_id, tree=tree,
+                   planned=planned if isinstance(planned, dict) else None)
+
+
+def _playbook_here(journal: Path, start: dict[str, Any]) -> Path:
+    """The run's playbook in the checkout holding this journal, never another checkout's: a journal
+    copied to another clone (a CI artifact) names a path on the machine that wrote it."""
+    project = journal.parent.parent.parent  # <project>/.orchestrator/runs/<run>.jsonl
+    relative = start.get("playbook_in_project")
+    if isinstance(relative, str):
+        return project / relative
+    named = Path(start["playbook"])
+    if project.resolve() in named.resolve().parents:
+        return named
+    raise InputError(f"{journal}: the run's playbook {named} is not in this project ({project}); resume from "
+                     "the checkout that ran it, or start a new run")
 
 
 def _finished_steps(events: list[dict[str, Any]]) -> set[tuple[str, int]]:
