@@ -15,7 +15,7 @@ Every message says what failed, where, and what to do next.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from orchestrator.playbook.source import Located
@@ -56,6 +56,11 @@ def _located(file: str, problem: Located) -> str:
 
 class StepFailed(OrchestratorError):
     exit_code = 1
+    details: dict[str, Any] = {}  # noqa: RUF012 - what the step measured before failing (the run report)
+
+    def with_details(self, details: dict[str, Any]) -> StepFailed:
+        self.details = details
+        return self
 
 
 class CommandFailed(StepFailed):

@@ -291,7 +291,8 @@ class Runner:
                     f"{str(exc).splitlines()[0]}", env=env, step=spec.label if spec else None)
         if spec is not None:
             status = "stopped" if isinstance(exc, StoppedByHuman) else "failed"
-            self._record(report, env, spec, status, str(exc).splitlines()[0], elapsed, {"error": str(exc)})
+            details = {**getattr(exc, "details", {}), "error": str(exc)}
+            self._record(report, env, spec, status, str(exc).splitlines()[0], elapsed, details)
         self.journal.write("env_end", env=env, outcome="failed", error=str(exc))
         return False
 

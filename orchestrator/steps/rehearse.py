@@ -70,11 +70,11 @@ class RehearseStep:
         for line in profile_lines(result["files"]):
             ctx.ui.line(f"   {line}")
         if result["error"]:
-            raise StepFailed(result["error"])
+            raise StepFailed(result["error"]).with_details(result)
         violations = forbidden(result["files"], config.forbid)
         if violations:
             raise StepFailed("rehearse: the playbook forbids what these statements do to existing tables: "
-                             + "; ".join(violations) + ". Nothing was applied to " + ctx.env_name)
+                             + "; ".join(violations) + ". Nothing was applied to " + ctx.env_name).with_details(result)
         ms = sum(f["ms"] for f in result["files"])
         return StepOutcome("ok", f"{len(pending)} migration(s) applied to a copy of {ctx.env_name} ({ms:.0f} ms)",
                            result)
@@ -107,7 +107,10 @@ def rehearse(config: RehearseConfig, ctx: StepContext, pending: list[str]) -> di
         where = failed.error if failed else "see the CLI's error"
         error = (f"rehearse: the pending migrations do not apply to a copy of {ctx.env_name} ({where}); nothing was "
                  f"applied to {ctx.env_name}" + (f"\n{push_error}" if push_error else ""))
-    return {"pending": pending, "files": [f.as_json() for f in files], "error": error,
+    reached = [{**f.as_json(), "status": "failed" if f.error else "applied"} for f in files]
+    skipped: list[dict[str, Any]] = [{"file": name, "status": "skipped", "ms": 0.0, "error": None, "held": [], "statements": []}
+               for name in pending[len(files):]]  # after a failure, db push does not try the rest
+    return {"pending": pending, "files": reached + skipped, "error": error,
             "copy": {"roles": copied.roles, "errors": copied.errors[:50],
                      "missing_extensions": copied.missing_extensions()},
             "push": "failed" if push_error else "applied"}
@@ -154,7 +157,8 @@ def profile_lines(files: list[dict[str, Any]]) -> list[str]:
 
     lines = []
     for f in files:
-        lines.append(f"{f['file']}: {'FAILED ' + f['error'] if f['error'] else 'applies'} ({f['ms']:.0f} ms)")
+        state = {"failed": f"FAILED {f['error']}", "skipped": "not tried (an earlier file failed)"}
+        lines.append(f"{f['file']}: {state.get(f.get('status', ''), 'applies')} ({f['ms']:.0f} ms)")
         for s in f["statements"]:
             step = StatementProfile(s["line"], s["sql"], [Lock(**lk) for lk in s["locks"]], s["rewrites"], s["scans"],
                                     s["blocking"])

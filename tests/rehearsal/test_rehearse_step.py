@@ -97,6 +97,8 @@ def test_a_migration_that_fails_on_the_copy_fails_the_step_with_the_clis_error(
     error = out["doc"]["error"]
     assert "20250102000000_next.sql:2" in error and 'relation "public.orderz" does not exist' in error
     assert "db push" in error  # the CLI's own error, from the real push to the copy
+    [failed] = out["doc"]["steps"][0]["details"]["files"]
+    assert failed["status"] == "failed" and [s["line"] for s in failed["statements"]] == [1, 2]
     assert _applied(fresh_db) == ["20250101000000"] and _columns(fresh_db) == {"id", "total"}
 
 
