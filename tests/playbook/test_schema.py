@@ -23,7 +23,9 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema.validators import validator_for
+from typer.testing import CliRunner
 
+from orchestrator.cli import app
 from orchestrator.errors import PlaybookError
 from orchestrator.playbook.loader import load_playbook
 from orchestrator.playbook.schema import playbook_schema
@@ -353,6 +355,17 @@ def test_shipped_and_documented_playbooks_are_valid(name: str) -> None:
     assert not source.problems, source.problems
     errors = sorted(VALIDATOR.iter_errors(source.data), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+# ---- the copy editors point at ----------------------------------------------------------------------
+
+def test_docs_copy_equals_the_schema_command() -> None:
+    """docs/playbook.schema.json is what a playbook's `# yaml-language-server: $schema=` line points at."""
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    VALIDATOR.check_schema(json.loads(result.output))  # a valid schema of the draft it names
+    committed = (ROOT / "docs" / "playbook.schema.json").read_text(encoding="utf-8")
+    assert committed == result.output, "run: orchestrator schema > docs/playbook.schema.json"
 
 
 # ---- what editors are offered ---------------------------------------------------------------------
