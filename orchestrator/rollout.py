@@ -16,7 +16,7 @@ from pydantic import Field
 from orchestrator.durations import Duration
 from orchestrator.errors import CommandFailed, OrchestratorError, StepFailed
 from orchestrator.interrupts import Interrupts
-from orchestrator.playbook.models import StrictModel
+from orchestrator.playbook.models import INTEGER_AS_WRITTEN, StrictModel
 
 if TYPE_CHECKING:
     from orchestrator.adapters.management_api import FunctionInfo, LogRow
@@ -33,22 +33,33 @@ _TRANSIENT = re.compile(r"status:? (?:429|5\d\d)\b|connection (?:refused|reset)|
 
 
 class LogsCheck(StrictModel):
-    window: Duration = Field(default=60.0, description="look back this far (never before the deploy)")
-    max_errors: int = Field(default=0, ge=0, le=1_000_000, description="error/fatal log lines and 5xx responses allowed")
+    """The function's error logs and 5xx responses since its deploy."""
+
+    window: Duration = Field(default="60s", validate_default=True,
+                             description="look back this far (never before the deploy)")
+    max_errors: Annotated[int, Field(ge=0, le=1_000_000), INTEGER_AS_WRITTEN] = Field(
+        0, description="error/fatal log lines and 5xx responses allowed")
+
+
+StatusCode = Annotated[int, Field(ge=100, le=599), INTEGER_AS_WRITTEN]
 
 
 class SmokeCheck(StrictModel):
+    """One HTTP call to the deployed function."""
+
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    path: str = ""
-    json_body: Any = Field(None, alias="json")
+    path: str = Field("", description="appended to the function's URL, e.g. /health")
+    json_body: Any = Field(None, alias="json", description="request body, sent as JSON")
     headers: dict[str, str] = Field(default_factory=dict)
-    expect_status: Annotated[list[Annotated[int, Field(ge=100, le=599)]], Field(min_length=1)] = Field(
-        default_factory=lambda: [200])
-    timeout: Duration = 30.0
+    expect_status: Annotated[list[StatusCode], Field(min_length=1)] = Field(
+        default_factory=lambda: [200], description="statuses that pass (default: [200])")
+    timeout: Duration = Field(default="30s", validate_default=True)
 
 
 class Checks(StrictModel):
-    settle: Duration = 5.0
+    """What must hold after each deploy before the next function goes out."""
+
+    settle: Duration = Field(default="5s", validate_default=True, description="wait after each deploy")
     logs: LogsCheck | None = None
     smoke: SmokeCheck | None = None
     inconclusive: Literal["pass", "fail"] = Field(default="pass", description="when the window had no log data")

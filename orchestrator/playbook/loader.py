@@ -123,7 +123,7 @@ def _token_vars(data: dict[str, Any], source: Source) -> tuple[dict[str, str], l
     problems: list[Located] = []
     envs = data.get("environments")
     for name, env in (envs.items() if isinstance(envs, dict) else ()):
-        if not isinstance(env, dict) or "access_token" not in env:
+        if not isinstance(env, dict) or env.get("access_token") is None:  # `access_token:` left empty: the default
             continue
         here: Path_ = ("environments", name, "access_token")
         names = source.variables.get(here, [])

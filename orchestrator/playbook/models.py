@@ -1,4 +1,8 @@
-"""Validated playbook models. Step configs live with their step kinds (orchestrator/steps/)."""
+"""Validated playbook models. Step configs live with their step kinds (orchestrator/steps/).
+
+Every field's JSON Schema (`orchestrator schema`) says what the field accepts; where a validator
+checks more than pydantic's own schema shows, the type carries that check's schema too.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from orchestrator.adapters.cli_profile import DEFAULT_API_URL
+from orchestrator.playbook.source import VARIABLE_PATTERN, Substituted
 
 DEFAULT_FUNCTIONS_URL = "https://{ref}.supabase.co/functions/v1"
 PROJECT_REF_PATTERN = r"^[a-z]{20}$"
@@ -22,17 +35,54 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# pydantic's lax mode would take `"true"` or `1` for a boolean and `"5"` or `true` for an integer;
+# the JSON Schema (and so an editor) refuses those, and so do we. Text that came from a `${VAR}` is
+# always a string, though, so that is parsed (`requires_approval: ${NEEDS_APPROVAL:-false}`).
+def _written_bool(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) and not isinstance(value, (bool, Substituted)):
+        raise ValueError(f"expected a boolean, true or false (no quotes), got {_shown(value)}")  # noqa: TRY004
+    return value
+
+
+def _written_int(value: Any) -> Any:
+    if isinstance(value, bool) or (isinstance(value, str) and not isinstance(value, Substituted)):
+        raise ValueError(f"expected a whole number (no quotes), got {_shown(value)}")  # noqa: TRY004
+    return value  # 5.0 passes as 5: JSON Schema counts it as an integer too
+
+
+def _shown(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else repr(value)[:40]
+
+
+Boolean = Annotated[bool, BeforeValidator(_written_bool)]
+# After the bounds, as in `Annotated[int, Field(ge=0), INTEGER_AS_WRITTEN]`: bounds given after a
+# validator end up in the JSON Schema as "ge"/"le", which no validator reads, instead of minimum/maximum.
+INTEGER_AS_WRITTEN = BeforeValidator(_written_int)
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url), WithJsonSchema({"type": "string", "pattern": "^https?://"})]
+
+
 class Environment(StrictModel):
+    """One place a release goes to: a Supabase project and how to reach it."""
+
     project_ref: Annotated[str, Field(pattern=PROJECT_REF_PATTERN,
                                       description="20 lowercase letters (Project Settings > General)")]
-    db_url: str | None = Field(None, description="migrations and SQL checks go to this Postgres URL")
-    api_url: str = Field(DEFAULT_API_URL, description="Management API base URL")
-    functions_url: str = Field(DEFAULT_FUNCTIONS_URL, description="where smoke calls go; {ref} is replaced")
-    requires_approval: bool = Field(False, description="a human (or --approve) must confirm first")
+    db_url: Annotated[str, WithJsonSchema({"type": "string", "pattern": "^(postgres(ql)?://|$)"})] | None = Field(
+        None, description="migrations and SQL checks go to this Postgres URL (postgresql://...); empty: none")
+    api_url: HttpUrl = Field(DEFAULT_API_URL, description="Management API base URL")
+    functions_url: HttpUrl = Field(DEFAULT_FUNCTIONS_URL, description="where smoke calls go; {ref} is replaced")
+    requires_approval: Boolean = Field(False, description="a human (or --approve) must confirm first")
     requires_passed: list[Annotated[str, Field(pattern=ENV_NAME_PATTERN)]] = Field(
         default_factory=list, description="environments where this same release (commit, migrations, function "
         "inputs) must have run successfully first, as their own databases record it")
-    access_token: str | None = Field(
+    access_token: Annotated[str, WithJsonSchema({"type": "string", "pattern": VARIABLE_PATTERN})] | None = Field(
         None, repr=False, description="Management API token for this environment, as ${VARIABLE} "
         "(never the token itself); default: SUPABASE_ACCESS_TOKEN")
 
@@ -50,9 +100,7 @@ class Environment(StrictModel):
 
     @field_validator("api_url", "functions_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+    def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
     def functions_base(self) -> str:
@@ -60,25 +108,25 @@ class Environment(StrictModel):
 
 
 class Notify(StrictModel):
-    webhook: str = Field(description="URL that receives a JSON POST per event (Slack-compatible `text`), as ${VAR}")
+    """Where the run's events go."""
 
-    @field_validator("webhook")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
+    webhook: HttpUrl = Field(description="URL that receives a JSON POST per event (Slack-compatible `text`), "
+                                         "as ${VAR}")
 
 
 class PlaybookModel(StrictModel):
-    """The top level. `steps` entries are validated one by one against the step registry."""
+    """A release, step by step, for one or more environments."""
 
-    version: Literal[1] = Field(description="format version; only 1 exists")
-    name: Annotated[str, Field(min_length=1)]
-    project_dir: str | None = Field(None, description="folder holding supabase/, relative to the playbook")
+    version: Annotated[Literal[1], INTEGER_AS_WRITTEN] = Field(
+        description="format version; only 1 exists")
+    name: Annotated[str, Field(min_length=1, description="the release's name, shown in notifications")]
+    project_dir: str | None = Field(None, description="folder holding supabase/, relative to the playbook; "
+                                                      "default: the git root")
     environments: Annotated[dict[Annotated[str, Field(pattern=ENV_NAME_PATTERN)], Environment],
-                            Field(min_length=1)]
-    steps: Annotated[list[Any], Field(min_length=1)]
+                            Field(min_length=1, json_schema_extra={"additionalProperties": False},
+                                  description="the places this release can go, by name (`run --env NAME`)")]
+    steps: Annotated[list[Any], Field(min_length=1, description="run in order; each step has exactly one "
+                                                                "action key, plus an optional name")]
     notify: Notify | None = Field(None, description="events of the run (approval needed, failure, rollback, "
                                                     "end) posted to a webhook; a failed post never fails the release")
 

@@ -15,7 +15,16 @@ from typing import Any
 import yaml
 
 Path_ = tuple[str | int, ...]
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# `${NAME}` or `${NAME:-default}` anywhere in a string value (never in a key). The JSON Schema uses the
+# same pattern (ECMA-262 reads it alike) for values it cannot judge before substitution.
+VARIABLE_PATTERN = r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
+_VAR = re.compile(VARIABLE_PATTERN)
+
+
+class Substituted(str):
+    """A string value that named at least one `${VAR}`: the text after substitution. Fields typed
+    boolean or integer parse it (`${APPROVE:-false}`, `${MAX_ERRORS:-0}`); written as a literal
+    string, `"false"` or `"0"` would be refused, as the JSON Schema refuses it."""
 
 
 def format_path(path: Path_) -> str:
@@ -80,7 +89,7 @@ class _Loader(yaml.SafeLoader):
 
 
 class _Walker:
-    def __init__(self, env: Mapping[str, str], missing_ok: Callable[[Path_], bool], text: str) -> None:
+    def __init__(self, env: Mapping[str, str] | None, missing_ok: Callable[[Path_], bool], text: str) -> None:
         self.env, self.missing_ok = env, missing_ok
         self.source = Source(data=None)
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
@@ -103,7 +112,9 @@ class _Walker:
         if isinstance(node, yaml.SequenceNode):
             return [self.node(item, (*path, i)) for i, item in enumerate(node.value)]
         value = self.scalar(node, path)
-        return self.interpolate(value, node, path) if isinstance(value, str) else value
+        if isinstance(value, str) and self.env is not None:
+            return self.interpolate(value, node, path, self.env)
+        return value
 
     def line(self, node: yaml.Node) -> int:
         """The line an editor shows: YAML also counts CR, NEL and U+2028 as line breaks."""
@@ -164,12 +175,12 @@ class _Walker:
             for key, value in merged.items():
                 into.setdefault(key, value)  # the first mapping listed wins
 
-    def interpolate(self, value: str, node: yaml.Node, path: Path_) -> str:
+    def interpolate(self, value: str, node: yaml.Node, path: Path_, env: Mapping[str, str]) -> str:
         def sub(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             self.source.variables.setdefault(path, []).append(name)
-            if name in self.env and self.env[name] != "":
-                return self.env[name]
+            if name in env and env[name] != "":
+                return env[name]
             if default is not None:
                 return default
             if not self.missing_ok(path):
@@ -177,15 +188,18 @@ class _Walker:
                                          f"in the --env-file, or write ${{{name}:-default}}")
             return ""
 
-        return _VAR.sub(sub, value)
+        text, count = _VAR.subn(sub, value)
+        return Substituted(text) if count else value
 
     def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
         self.source.problems.append(Located(self.line(node), format_path(path), message))
 
 
-def read_source(text: str, env: Mapping[str, str],
+def read_source(text: str, env: Mapping[str, str] | None,
                 missing_ok: Callable[[Path_], bool] = lambda p: False) -> Source:
-    """Parse YAML text. Syntax errors and limits become a single problem with the parser's line."""
+    """Parse YAML text. Syntax errors and limits become a single problem with the parser's line.
+    With `env` None, `${VAR}`s are left as written: the document an editor validates against the
+    JSON Schema (merge keys applied, keys as strings)."""
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

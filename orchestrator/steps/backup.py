@@ -20,7 +20,7 @@ from orchestrator.context import StepContext
 from orchestrator.durations import Duration
 from orchestrator.errors import InputError, StepFailed
 from orchestrator.files import private_dir
-from orchestrator.playbook.models import ProjectInfo
+from orchestrator.playbook.models import Boolean, ProjectInfo
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
 
 COUNTS_SQL = """
@@ -33,9 +33,12 @@ order by 1
 
 
 class BackupConfig(StepConfig):
+    """pg_dump the environment's database (needs db_url) before migrations."""
+
     dir: str = Field("backups", description="folder for the dumps, relative to the project (keep it out of git)")
-    verify: bool = Field(False, description="restore into a throwaway Postgres and compare table row counts")
-    timeout: Duration = Field(3600.0, description="how long pg_dump (and the verify restore) may run")
+    verify: Boolean = Field(False, description="restore into a throwaway Postgres and compare table row counts")
+    timeout: Duration = Field(default="1h", validate_default=True,
+                              description="how long pg_dump (and the verify restore) may run")
 
 
 class BackupStep:

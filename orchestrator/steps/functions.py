@@ -30,11 +30,17 @@ CHOICES = {"c": "continue", "r": "roll back this function", "a": "abort", "l": "
 
 
 class FunctionsConfig(StepConfig):
-    names: Annotated[list[Annotated[str, Field(pattern=SLUG)]], Field(min_length=1)]
-    checks: Checks = Checks()
-    pause: Literal["each", "on_failure", "never"] = "on_failure"
-    on_failure: Literal["rollback", "pause", "abort", "continue"] = "rollback"
-    cli_timeout: Duration = Field(300.0, description="how long one `functions deploy` may run before it is stopped")
+    """Deploy edge functions one at a time, in this order, checking each."""
+
+    names: Annotated[list[Annotated[str, Field(pattern=SLUG)]], Field(
+        min_length=1, json_schema_extra={"uniqueItems": True},
+        description="folders under supabase/functions/, deployed in this order")]
+    checks: Checks = Field(default_factory=Checks, description="after each deploy")
+    pause: Literal["each", "on_failure", "never"] = Field("on_failure", description="when to stop for a human")
+    on_failure: Literal["rollback", "pause", "abort", "continue"] = Field(
+        "rollback", description="what a failed deploy or check does (without a human at the pause)")
+    cli_timeout: Duration = Field(default="5m", validate_default=True,
+                                  description="how long one `functions deploy` may run before it is stopped")
 
     @field_validator("names")
     @classmethod

@@ -6,13 +6,14 @@ every file informs the set-wide rules, and the applied history feeds the edited-
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from orchestrator.context import StepContext
 from orchestrator.errors import InputError, StepFailed
-from orchestrator.playbook.models import ProjectInfo
+from orchestrator.lint.config import PG_VERSIONS
+from orchestrator.playbook.models import INTEGER_AS_WRITTEN, ProjectInfo
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
 from orchestrator.steps.migrations import HISTORY_EXISTS_SQL
 
@@ -20,12 +21,19 @@ APPLIED_SQL = ("select version, coalesce(name, '') as name, coalesce(statements,
                "from supabase_migrations.schema_migrations order by version")
 
 
+PgVersion = Annotated[int, Field(ge=PG_VERSIONS.start, le=PG_VERSIONS.stop - 1), INTEGER_AS_WRITTEN]
+
+
 class LintStepConfig(StepConfig):
-    fail_on: Literal["error", "warning", "never"] = "error"
+    """Lint the migrations pending for this environment before they are pushed (docs/lint-rules.md)."""
+
+    fail_on: Literal["error", "warning", "never"] = Field("error", description="the lowest severity that "
+                                                                               "fails the step")
     disable: list[str] = Field(default_factory=list, description="rule ids to turn off")
-    severity: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
+    severity: dict[str, Literal["error", "warning"]] = Field(default_factory=dict,
+                                                            description="rule id: error or warning")
     exposed_schemas: list[str] | None = Field(None, description="schemas the REST API exposes")
-    pg_version: int | None = Field(None, ge=10, le=99)
+    pg_version: PgVersion | None = Field(None, description="the Postgres major version the migrations run on")
 
     def overrides(self) -> dict[str, Any]:
         data = self.model_dump(exclude={"fail_on"}, exclude_none=True)

@@ -24,7 +24,7 @@ from orchestrator.context import StepContext
 from orchestrator.durations import Duration
 from orchestrator.errors import CommandFailed, OrchestratorError, StepFailed
 from orchestrator.interrupts import Interrupts
-from orchestrator.playbook.models import ProjectInfo
+from orchestrator.playbook.models import Boolean, ProjectInfo
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
 
 HISTORY_SQL = ("select version from supabase_migrations.schema_migrations "
@@ -34,8 +34,11 @@ _VERSION = re.compile(r"^(\d+)_")
 
 
 class MigrationsConfig(StepConfig):
-    include_all: bool = Field(False, description="also apply local files older than the newest applied one")
-    cli_timeout: Duration = Field(900.0, description="how long `db push` may run before it is stopped")
+    """supabase db push: list the pending migrations first, then apply them."""
+
+    include_all: Boolean = Field(False, description="also apply local files older than the newest applied one")
+    cli_timeout: Duration = Field(default="15m", validate_default=True,
+                                  description="how long `db push` may run before it is stopped")
 
 
 @contextmanager

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from orchestrator.context import StepContext
 from orchestrator.durations import Duration, format_duration
 from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
 
 
 class PauseConfig(StepConfig):
+    """Stop for a human (without a terminal and without --yes the run fails at once)."""
+
     message: str = "Paused: check the environment, then continue"
-    timeout: Duration | None = None
+    timeout: Duration | None = Field(None, description="how long to wait for an answer")
     on_timeout: Literal["abort", "continue"] = "abort"
 
 

@@ -8,20 +8,24 @@ from pydantic import Field
 
 from orchestrator.context import StepContext
 from orchestrator.errors import InputError, StepFailed
+from orchestrator.playbook.models import Boolean
 from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
 
-_VERSION = r"^\d+\.\d+\.\d+$"
+_VERSION = r"^[0-9]+\.[0-9]+\.[0-9]+$"  # [0-9], not \d: Python's \d also takes other scripts' digits
 
 
 CLI_KINDS = frozenset({"migrations", "functions"})  # steps that spawn the supabase CLI
 
 
 class PreflightConfig(StepConfig):
-    clean_git: bool = Field(True, description="the working tree has no uncommitted changes")
+    """Refuse to start from a dirty tree, the wrong branch, an old supabase CLI or without a token."""
+
+    clean_git: Boolean = Field(True, description="the working tree has no uncommitted changes")
     branch: str | None = Field(None, description="the branch that must be checked out")
-    min_cli_version: str | None = Field(None, pattern=_VERSION)
-    require_token: bool = Field(True, description="SUPABASE_ACCESS_TOKEN must be set and accepted "
-                                                  "when the environment talks to the Management API")
+    min_cli_version: str | None = Field(None, pattern=_VERSION, description="the oldest supabase CLI accepted, "
+                                                                            "e.g. 2.100.0")
+    require_token: Boolean = Field(True, description="SUPABASE_ACCESS_TOKEN must be set and accepted "
+                                                     "when the environment talks to the Management API")
 
 
 def parse_version(text: str) -> tuple[int, ...]:

@@ -21,6 +21,8 @@ NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 class SecretsConfig(StepConfig):
+    """Set Edge Function secrets (before the functions that read them); values are never shown."""
+
     from_env: Annotated[list[Annotated[str, Field(pattern=NAME)]], Field(min_length=1)] = Field(
         description="secret names; each value is read from the variable of the same name (process "
         "environment or --env-file)")

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, RootModel, model_validator
+from pydantic import ConfigDict, Field, RootModel, model_validator
 
 from orchestrator.context import StepContext
 from orchestrator.errors import StepFailed
+from orchestrator.playbook.models import INTEGER_AS_WRITTEN
 from orchestrator.steps.base import NoStaticChecks, StepConfig, StepOutcome
+
+RowCount = Annotated[int, Field(ge=0, le=2**63 - 1), INTEGER_AS_WRITTEN]  # bigint, as count(*) returns
 
 
 class Assertion(StepConfig):
+    """One SQL query and what it must return: give exactly one of expect_rows or expect."""
+
+    # `_one_expectation` as a schema: expect_rows (not null) without expect, or expect (any value) without
+    # expect_rows other than null.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["expect_rows"], "properties": {"expect_rows": {"not": {"type": "null"}}},
+         "not": {"required": ["expect"]}},
+        {"required": ["expect"], "properties": {"expect_rows": {"type": "null"}}},
+    ]})
+
     name: str = Field(min_length=1)
-    sql: str = Field(min_length=1)
-    expect_rows: int | None = Field(None, ge=0, le=2**63 - 1, description="exact number of rows")
+    sql: str = Field(min_length=1, description="run read-only against db_url, or through the Management API")
+    expect_rows: RowCount | None = Field(None, description="exact number of rows")
     expect: Any = Field(None, description="the value of the first column of the first row")
 
     @model_validator(mode="after")
@@ -28,6 +41,8 @@ class Assertion(StepConfig):
 
 
 class VerifyConfig(RootModel[list[Assertion]]):
+    """SQL assertions, checked in order (after migrations)."""
+
     model_config = {"frozen": True}
 
 

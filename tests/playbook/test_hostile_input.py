@@ -41,13 +41,13 @@ CASES: list[tuple[str, bytes, int | None, str]] = [
     ("huge-status", (HEAD + "steps: [{functions: {names: [a], checks: {smoke: {expect_status: [1e400]}}}}]\n")
      .encode(), 6, "expect_status"),
     ("settle-inf", (HEAD + "steps: [{functions: {names: [a], checks: {settle: .inf}}}]\n").encode(), 6,
-     "longer than a week"),
+     "needs a unit"),
     ("settle-20-digits", (HEAD + "steps: [{functions: {names: [a], checks: {settle: 99999999999999999999s}}}]\n")
      .encode(), 6, "longer than a week"),
     ("window-nan", (HEAD + "steps: [{functions: {names: [a], checks: {logs: {window: .nan}}}}]\n").encode(), 6,
-     "positive number"),
+     "needs a unit"),
     ("timeout-10-4000", (HEAD + "steps: [{pause: {timeout: " + "1" + "0" * 4000 + "}}]\n").encode(), 6,
-     "longer than a week"),
+     "needs a unit"),
     ("project-dir-nul", ("version: 1\nname: t\nproject_dir: \"a\\0b\"\n" + ENV + "steps: [{pause: {}}]\n")
      .encode(), 3, "project_dir: not a usable folder"),
     ("project-dir-5000", ("version: 1\nname: t\nproject_dir: " + "x" * 5000 + "\n" + ENV

@@ -172,7 +172,7 @@ def test_schema_command_prints_json_schema() -> None:
     schema = json.loads(result.output)
     kinds = {next(k for k in v["properties"] if k != "name") for v in schema["properties"]["steps"]["items"]["oneOf"]}
     assert {"preflight", "migrations", "verify", "pause"} <= kinds
-    assert schema["$defs"]["Environment"]["properties"]["project_ref"]["pattern"] == "^[a-z]{20}$"
+    assert schema["$defs"]["Environment"]["properties"]["project_ref"]["anyOf"][0]["pattern"] == "^[a-z]{20}$"
 
 
 def test_registry_kinds_match_their_modules() -> None:
