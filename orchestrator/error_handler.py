@@ -46,6 +46,11 @@ def _exit_code(ui: Console, action: Callable[[], int], debug: bool) -> tuple[int
     except interrupts.Interrupts as exc:
         ui.error(interrupts.describe(exc))
         return interrupts.exit_code(exc), interrupts.describe(exc)
+    except BrokenPipeError:  # `orchestrator ... | head`: the reader left; say nothing more, as cat does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141, "stdout closed"
     except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, exit 3
         log = _write_crash_log(ui)
         if debug:

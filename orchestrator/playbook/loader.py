@@ -185,7 +185,6 @@ def _steps(raw: list[Any], source: Source) -> tuple[list[StepSpec], list[Located
     return specs, problems
 
 
-PLANNED_KINDS = {"rehearse"}
 
 
 def _step_kind(entry: Any, here: Path_, source: Source) -> tuple[str | None, Located | None]:
@@ -204,9 +203,6 @@ def _step_kind(entry: Any, here: Path_, source: Source) -> tuple[str | None, Loc
     if kind in REGISTRY:
         return kind, None
     line = source.line_of((*here, kind))
-    if kind in PLANNED_KINDS:
-        return None, Located(line, f"{where}.{kind}", "this step kind is not supported by this orchestrator "
-                                                      "version yet; remove the step or upgrade")
     return None, Located(line, f"{where}.{kind}", f"unknown step kind{_suggest(kind, REGISTRY)}; "
                                                   f"known kinds: {', '.join(sorted(REGISTRY))}")
 

@@ -23,7 +23,7 @@ from orchestrator.context import StepContext
 from orchestrator.durations import Duration
 from orchestrator.errors import InputError, StepFailed
 from orchestrator.files import private_dir, write_private
-from orchestrator.playbook.models import ProjectInfo
+from orchestrator.playbook.models import Boolean, ProjectInfo
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
 
 Forbidden = Literal["rewrite", "access_exclusive_on_existing", "blocks_writes_on_existing"]
@@ -31,13 +31,14 @@ REHEARSALS = Path(".orchestrator") / "rehearsals"
 
 
 class RehearseConfig(StepConfig):
-    include_all: bool = Field(False, description="as the migrations step: also files older than the newest applied")
+    include_all: Boolean = Field(False, description="as the migrations step: also files older than the newest applied")
     forbid: list[Forbidden] = Field(default_factory=list, description=(
         "fail on these measured effects on tables that exist before the release: rewrite (the table is "
         "written anew), access_exclusive_on_existing (even reads wait, however briefly), "
         "blocks_writes_on_existing (writes wait while a statement reads or rewrites the whole table)"))
-    cli_timeout: Duration = Field(900.0, description="how long `db push` may run on the copy")
-    timeout: Duration = Field(1800.0, description="how long copying the schema may take")
+    cli_timeout: Duration = Field(default="15m", validate_default=True,
+                                  description="how long `db push` may run on the copy")
+    timeout: Duration = Field(default="30m", validate_default=True, description="how long copying the schema may take")
 
 
 class RehearseStep:

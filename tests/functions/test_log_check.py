@@ -169,7 +169,7 @@ def test_continue_moves_on_and_the_run_fails_with_every_result(project: Project)
         code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env, "--output", "json",
                                    "--redeploy")
     assert code == 1, out
-    report = json.loads(out[out.index('{\n  "run_id"'):])
+    report = json.loads(out[out.index('{\n  "report_version"'):])
     [step] = [s for s in report["steps"] if s["kind"] == "functions"]
     results = {r["function"]: (r["checks"], r["failed"]) for r in step["details"]["functions"]}
     assert results == {alpha: ("deploy failed", True), beta: ("fail", True), gamma: ("pass", False)}

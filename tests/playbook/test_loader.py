@@ -68,7 +68,6 @@ CASES = [
      "steps[0].preflight.min_cli_version", "pattern"),
     ("duplicate-key", HEAD + "steps:\n  - pause: {}\nsteps:  #<-\n  - pause: {}\n", "steps", "duplicate key"),
     ("invalid-yaml", HEAD + "steps: a: b  #<-\n", "", "invalid YAML"),
-    ("planned-kind", HEAD + "steps:\n  - rehearse: {}  #<-\n", "steps[0].rehearse", "not supported"),
     ("empty-steps", HEAD + "steps: []  #<-\n", "steps", "at least 1"),
     ("gate-unknown-env", HEAD + "    requires_passed: [prod]  #<-\nsteps: [{pause: {}}]\n",
      "environments.staging.requires_passed[0]", "no environment 'prod'"),
