@@ -1,0 +1,275 @@
+"""Replay real Supabase projects' whole migration histories on a fresh PostgreSQL with the Supabase baseline.
+
+    python benchmarks/rehearse_history.py [--projects owner/name[:subdir] ...] [--major 15] [--json out.json]
+
+A benchmark, not a CI test. For each project (read from its git mirror, /work/.mirror/owner+name/repo,
+made with the agent `fetch` tool; nothing is copied into this repository) the migrations folder at
+HEAD is extracted into a temp dir, then:
+
+1. a throwaway PostgreSQL (orchestrator.local.postgres) starts from a private copy of the server
+   whose extension folder holds the declared stubs (orchestrator.rehearsal.installation), with
+   pg_cron and pg_stat_statements preloaded when the server has them (hosted preloads both);
+2. `apply_baseline` installs the Supabase baseline;
+3. the REAL supabase CLI runs `db push --include-all` against it from a temp workdir holding only
+   `supabase/migrations` and a minimal `config.toml` (supabase 3.1.0 refuses many projects' own
+   config.toml, e.g. `[inbucket] ... is no longer supported`, and db push reads nothing else from it);
+4. the outcome is classified: success, success with the named stubs, or failure with a diagnosis:
+   a missing extension (diagnose_extension), or PostgreSQL's error at file:line, triaged by
+   TRIAGE below (read by a person: whose bug is it, the repository's or our baseline's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from orchestrator.adapters.supabase_cli import SupabaseCli, Target
+from orchestrator.rehearsal.baseline import STUBS, apply_baseline, diagnose_extension, installed_stubs
+from orchestrator.rehearsal.installation import find_layout, private_installation
+from orchestrator.redact import Redactor
+
+REPO = Path(__file__).resolve().parent.parent
+MIRRORS = Path("/work/.mirror")
+CACHE = Path(tempfile.gettempdir()) / "rehearse-history"
+CLI = REPO / ".tools" / "supabase-3" / "node_modules" / ".bin" / "supabase"
+CLI_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")  # files `db push` applies, in version order
+PRELOAD = ("pg_stat_statements", "pg_cron")
+
+# (owner/name, migrations folder): public projects with real histories (10+ files each, but the last)
+PROJECTS: list[tuple[str, str]] = [
+    ("supabase/dbdev", "supabase/migrations"),
+    ("mckaywrigley/chatbot-ui", "supabase/migrations"),
+    ("hivecom/hivecom.net", "supabase/migrations"),
+    ("moonklabs/sprintable", "packages/db/supabase/migrations"),
+    ("AvandarLabs/avandar", "supabase/migrations"),
+    ("dsil-design/joot-app", "database/supabase/migrations"),
+    ("1mansurr/elaro.app", "supabase/migrations"),
+    ("ankaboot-source/wikiadviser", "supabase/migrations"),
+    ("AgentOps-AI/agentops", "app/supabase/migrations"),
+    ("pgflow-dev/pgflow", "pkgs/core/supabase/migrations"),
+    ("Cap-go/capgo", "supabase/migrations"),
+    ("liam-hq/liam", "frontend/internal-packages/db/supabase/migrations"),
+    ("onlook-dev/onlook", "apps/backend/supabase/migrations"),
+    ("BjornMelin/tripsage-ai", "supabase/migrations"),
+]
+
+# Failures read by a person, keyed by (project, file): whose bug, and why. A failure not listed
+# here is printed as "untriaged" with PostgreSQL's error: read it, fix the baseline or add it here.
+TRIAGE: dict[tuple[str, str], str] = {}
+
+MINIMAL_CONFIG = 'project_id = "rehearsal"\n'
+
+
+@dataclass
+class Outcome:
+    project: str
+    commit: str = ""
+    files: int = 0
+    outcome: str = ""  # success | success-with-stubs | failure
+    stubs: list[str] = field(default_factory=list)
+    diagnosis: str = ""
+    kind: str = ""  # failure kind: extension | repository | baseline-gap | untriaged | setup
+    applied: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# projects ------------------------------------------------------------------------------------
+def git(git_dir: Path, *args: str) -> bytes:
+    return subprocess.run(["git", f"--git-dir={git_dir}", *args], capture_output=True, check=True).stdout
+
+
+def extract(name: str, subdir: str, into: Path) -> tuple[str, list[Path]]:
+    """The `*.sql` files of `subdir` at HEAD into `into/supabase/migrations`; (commit, files)."""
+    git_dir = MIRRORS / name.replace("/", "+") / "repo"
+    if not (git_dir / "HEAD").exists():
+        raise FileNotFoundError(f"no mirror at {git_dir} (fetch github:{name} first)")
+    commit = git(git_dir, "rev-parse", "HEAD").decode().strip()
+    folder = into / "supabase" / "migrations"
+    folder.mkdir(parents=True, exist_ok=True)
+    (into / "supabase" / "config.toml").write_text(MINIMAL_CONFIG)
+    for entry in filter(None, git(git_dir, "ls-tree", "-z", f"HEAD:{subdir}").split(b"\0")):
+        meta, _, file = entry.decode().partition("\t")
+        if meta.split()[1] == "blob" and CLI_NAME.match(file):
+            (folder / file).write_bytes(git(git_dir, "cat-file", "blob", meta.split()[2]))
+    return commit, sorted(folder.iterdir())
+
+
+# the server ----------------------------------------------------------------------------------
+def server_bin(major: int) -> Path:
+    """The private installation (stubs in its extension folder), as PG_BIN for PostgresCluster."""
+    source = find_layout(Path(os.environ.get("REHEARSE_PG_SOURCE", f"/usr/lib/postgresql/{major}/bin")))
+    return private_installation(CACHE / f"pg{major}-install", source, major=major)
+
+
+def start_cluster(bin_dir: Path) -> Any:
+    """A started cluster, restarted once with pg_cron and pg_stat_statements preloaded (hosted does)."""
+    os.environ["PG_BIN"] = str(bin_dir)  # PostgresCluster finds its binaries there
+    from orchestrator.local.postgres import PostgresCluster
+
+    cluster = PostgresCluster().start()
+    try:
+        with psycopg.connect(cluster.url(), autocommit=True) as conn:
+            have = {row[0] for row in conn.execute("select name from pg_available_extensions")}
+        preload = ",".join(name for name in PRELOAD if name in have)
+        with (cluster.data_dir / "postgresql.conf").open("a") as conf:
+            conf.write(f"shared_preload_libraries = '{preload}'\ncron.database_name = 'postgres'\n")
+        cluster.stop(remove=False)
+        return cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+
+
+# the replay ----------------------------------------------------------------------------------
+def push(workdir: Path, url: str) -> tuple[int, str]:
+    cli = SupabaseCli(CLI, workdir=workdir, env={"HOME": os.environ.get("HOME", "/root")}, redactor=Redactor(),
+                      timeout=900)
+    result = cli.run(cli.db_push_args(Target(db_url=url), include_all=True), target=Target(db_url=url), check=False)
+    return result.returncode, result.output
+
+
+APPLYING = re.compile(r"Applying migration (\S+\.sql)")
+ERROR = re.compile(r"ERROR: (.*?)(?: \(SQLSTATE (\w+)\))?$", re.M)
+AT_STATEMENT = re.compile(r"At statement:? (\d+)")
+EXTENSION = re.compile(r'extension "([^"]+)" is not available|could not open extension control file "[^"]*/([^/"]+)\.control"')
+
+
+def cli_error(output: str) -> str:
+    """The error message of `--output-format json` (`{"_tag": "Error", "error": {"message": ...}}`)."""
+    for line in output.splitlines():
+        if line.startswith("{") and '"_tag":"Error"' in line.replace(" ", ""):
+            return str(json.loads(line).get("error", {}).get("message", line))
+    return output[-600:]
+
+
+def failure(project: str, folder: Path, output: str, major: int) -> tuple[str, str]:
+    """(kind, diagnosis) from the CLI's output."""
+    applying = APPLYING.findall(output)
+    file = applying[-1] if applying else "?"
+    message = cli_error(output)
+    error = ERROR.search(message)
+    what = (f"{error[1]} (SQLSTATE {error[2]})" if error[2] else error[1]) if error else message.splitlines()[0]
+    statement = message.split("\n", 2)[2] if AT_STATEMENT.search(message) and message.count("\n") >= 2 else ""
+    where = f"{file}:{statement_line(folder / file, statement)}" if applying else file
+    ext = EXTENSION.search(message)
+    if ext:
+        return "extension", f"{where}: {diagnose_extension(ext[1] or ext[2], major)}"
+    if re.match(r"\s*(--[^\n]*\n\s*)*create extension", statement, re.I):
+        return "baseline-gap", f"{where}: our stub's script failed: {what}"
+    triaged = TRIAGE.get((project, file))
+    if triaged:
+        kind, _, why = triaged.partition(": ")
+        return kind, f"{where}: {what} -- {why}"
+    return "untriaged", f"{where}: {what}\n      {statement.strip()[:300]}"
+
+
+def statement_line(path: Path, statement: str) -> int:
+    """The line where the failing statement starts in the file (the CLI prints the statement)."""
+    text = path.read_text(errors="replace") if path.exists() else ""
+    lines = [line.strip() for line in statement.strip().splitlines() if line.strip()]
+    for probe in lines[:3]:
+        offset = text.find(probe)
+        if offset >= 0:
+            return text.count("\n", 0, offset) + 1 - lines.index(probe)
+    return 0
+
+
+def stubs_used(conn: psycopg.Connection[tuple[object, ...]], baseline_stubs: list[str], folder: Path) -> list[str]:
+    """Stubs the migrations created, plus baseline stubs whose objects the migrations name."""
+    created = [s for s in installed_stubs(conn) if s not in baseline_stubs]
+    text = "\n".join(p.read_text(errors="replace") for p in folder.iterdir()).lower()
+    named = [s for s in baseline_stubs if STUBS[s].schema not in (None, "extensions")
+             and re.search(rf"\b{STUBS[s].schema}\.", text)]
+    return sorted(set(created + named))
+
+
+def rehearse(name: str, subdir: str, major: int, bin_dir: Path) -> Outcome:
+    out = Outcome(name)
+    root = Path(tempfile.mkdtemp(prefix=name.replace("/", "+") + "-", dir=CACHE))
+    out.commit, files = extract(name, subdir, root)
+    out.files = len(files)
+    started = time.monotonic()
+    cluster = start_cluster(bin_dir)
+    try:
+        out.seconds["server"] = round(time.monotonic() - started, 2)
+        url = cluster.url()
+        tick = time.monotonic()
+        baseline = apply_baseline(url, major=major)
+        out.seconds["baseline"] = round(time.monotonic() - tick, 2)
+        tick = time.monotonic()
+        code, output = push(root, url)
+        out.seconds["push"] = round(time.monotonic() - tick, 2)
+        (root / "push.log").write_text(output)
+        with psycopg.connect(url, autocommit=True) as conn:
+            out.applied = len(conn.execute("select version from supabase_migrations.schema_migrations").fetchall()) \
+                if conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone()[0] else 0  # type: ignore[index]
+            out.stubs = stubs_used(conn, baseline.stubs, root / "supabase" / "migrations")
+        if code == 0:
+            out.outcome = "success-with-stubs" if out.stubs else "success"
+        else:
+            out.outcome = "failure"
+            out.kind, out.diagnosis = failure(name, root / "supabase" / "migrations", output, major)
+    finally:
+        cluster.stop()
+    out.seconds["total"] = round(time.monotonic() - started, 2)
+    return out
+
+
+# report --------------------------------------------------------------------------------------
+def print_table(rows: list[Outcome]) -> None:
+    print(f"{'project':34} {'commit':8} {'files':>5} {'applied':>7} {'outcome':19} {'secs':>6}  stubs / diagnosis")
+    for r in rows:
+        detail = ", ".join(r.stubs) + (("  " if r.stubs else "") + f"[{r.kind}] {r.diagnosis}" if r.diagnosis else "")
+        print(f"{r.project:34} {r.commit[:8]:8} {r.files:5} {r.applied:7} {r.outcome:19} "
+              f"{r.seconds.get('total', 0):6.1f}  {detail}")
+    counts = collections.Counter(r.outcome for r in rows)
+    ok = counts["success"] + counts["success-with-stubs"]
+    kinds = collections.Counter(r.kind for r in rows if r.outcome == "failure")
+    print(f"\n{len(rows)} projects, {sum(r.files for r in rows)} files: {counts['success']} success, "
+          f"{counts['success-with-stubs']} success with stubs, {counts['failure']} failure "
+          f"({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}); "
+          f"success rate {100 * ok / max(len(rows), 1):.0f}%")
+    times = sorted(r.seconds.get("total", 0) for r in rows)
+    if times:
+        print(f"time per project: median {times[len(times) // 2]:.1f} s, max {times[-1]:.1f} s "
+              f"(server start + restart, baseline, db push)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--projects", nargs="*", help="owner/name[:subdir] (default: PROJECTS)")
+    parser.add_argument("--major", type=int, default=15)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    known = dict(PROJECTS)
+    specs = [(s.partition(":")[0], s.partition(":")[2] or known.get(s, "supabase/migrations"))
+             for s in args.projects] if args.projects else PROJECTS
+    bin_dir = server_bin(args.major)
+    rows = []
+    for name, subdir in specs:
+        try:
+            rows.append(rehearse(name, subdir, args.major, bin_dir))
+        except Exception as exc:  # a project that cannot be set up is reported, the others still run
+            rows.append(Outcome(name, outcome="failure", kind="setup", diagnosis=f"{type(exc).__name__}: {exc}"))
+        print(f"  {rows[-1].project}: {rows[-1].outcome} {rows[-1].diagnosis[:160]}", file=sys.stderr, flush=True)
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
