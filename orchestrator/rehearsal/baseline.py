@@ -26,8 +26,17 @@ import psycopg
 
 from orchestrator.rehearsal.stubs import STUB_MARK, STUBS, Stub
 
-__all__ = ["Baseline", "Installed", "apply_baseline", "available_extensions", "diagnose_extension",
-           "install_extension_or_stub", "installed_stubs", "STUBS", "Stub"]
+__all__ = [
+    "STUBS",
+    "Baseline",
+    "Installed",
+    "Stub",
+    "apply_baseline",
+    "available_extensions",
+    "diagnose_extension",
+    "install_extension_or_stub",
+    "installed_stubs",
+]
 
 Installed = Literal["real", "stub"]
 SCRIPTS = ("roles.sql", "schemas.sql", "auth_storage_tables.sql", "database.sql")
@@ -39,19 +48,22 @@ ENABLED: dict[int, tuple[tuple[str, str], ...]] = {
     17: (("pg_graphql", "graphql"), ("supabase_vault", "vault")),
 }
 
-# Extensions hosted Supabase offers (supabase/postgres ansible/vars.yml and nix/ext); the last
-# tuple element: majors without it (PG 17 dropped timescaledb, plv8, plcoffee, plls and pgjwt)
-HOSTED = (
-    "address_standardizer address_standardizer_data_us amcheck autoinc bloom btree_gin btree_gist citext cube "
-    "dblink dict_int dict_xsyn earthdistance fuzzystrmatch hstore http hypopg index_advisor insert_username "
-    "intagg intarray isn lo ltree moddatetime old_snapshot pageinspect pg_buffercache pg_cron pg_freespacemap "
-    "pg_graphql pg_hashids pg_jsonschema pg_net pg_prewarm pg_repack pg_stat_monitor pg_stat_statements "
-    "pg_surgery pg_tle pg_trgm pg_visibility pg_walinspect pgaudit pgcrypto pgjwt pgmq pgroonga "
-    "pgroonga_database pgrouting pgrowlocks pgsodium pgstattuple pgtap plcoffee plls plpgsql plpgsql_check plv8 "
-    "postgis postgis_raster postgis_sfcgal postgis_tiger_geocoder postgis_topology postgres_fdw refint rum seg "
-    "sslinfo supabase_vault tablefunc tcn timescaledb tsm_system_rows tsm_system_time unaccent uuid-ossp vector "
-    "wrappers xml2"
-).split()
+# Extensions hosted Supabase offers (supabase/postgres ansible/vars.yml and nix/ext); NOT_ON_17:
+# those its PG 17 images dropped
+HOSTED = frozenset({
+    "address_standardizer", "address_standardizer_data_us", "amcheck", "autoinc", "bloom", "btree_gin",
+    "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance", "fuzzystrmatch",
+    "hstore", "http", "hypopg", "index_advisor", "insert_username", "intagg", "intarray", "isn", "lo",
+    "ltree", "moddatetime", "old_snapshot", "pageinspect", "pg_buffercache", "pg_cron",
+    "pg_freespacemap", "pg_graphql", "pg_hashids", "pg_jsonschema", "pg_net", "pg_prewarm", "pg_repack",
+    "pg_stat_monitor", "pg_stat_statements", "pg_surgery", "pg_tle", "pg_trgm", "pg_visibility",
+    "pg_walinspect", "pgaudit", "pgcrypto", "pgjwt", "pgmq", "pgroonga", "pgroonga_database",
+    "pgrouting", "pgrowlocks", "pgsodium", "pgstattuple", "pgtap", "plcoffee", "plls", "plpgsql",
+    "plpgsql_check", "plv8", "postgis", "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder",
+    "postgis_topology", "postgres_fdw", "refint", "rum", "seg", "sslinfo", "supabase_vault",
+    "tablefunc", "tcn", "timescaledb", "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp",
+    "vector", "wrappers", "xml2",
+})
 NOT_ON_17 = {"timescaledb", "plv8", "plcoffee", "plls", "pgjwt"}
 
 # Where a real one comes from on Debian 12 (apt), when the machine lacks it
@@ -93,7 +105,7 @@ def apply_baseline(conninfo: str, *, major: int = 15) -> Baseline:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for script in SCRIPTS:
             with conn.transaction():
-                conn.execute(_sql(script))  # type: ignore[arg-type]  # our own files, no parameters
+                conn.execute(_sql(script))  # our own files, no parameters
         extensions = _baseline_extensions(conn)
         for name, schema in ENABLED[major]:
             kind = install_extension_or_stub(conn, name, schema=schema)
@@ -117,8 +129,8 @@ def install_extension_or_stub(conn: psycopg.Connection[tuple[object, ...]], name
     kind = available_extensions(conn).get(name)
     if kind is None:
         return None
-    clause = f" with schema {_ident(schema)}" if schema and _relocatable(name) else ""
-    conn.execute(f"create extension if not exists {_ident(name)}{clause} cascade")  # type: ignore[arg-type]
+    clause = f" with schema {_ident(schema)}" if schema and _schema_free(name) else ""
+    conn.execute(f"create extension if not exists {_ident(name)}{clause} cascade")
     return kind
 
 
@@ -149,7 +161,7 @@ def _baseline_extensions(conn: psycopg.Connection[tuple[object, ...]]) -> dict[s
     return {str(name): kinds.get(str(name), "real") for (name,) in rows}
 
 
-def _relocatable(name: str) -> bool:
+def _schema_free(name: str) -> bool:
     stub = STUBS.get(name)
     return stub is None or stub.schema is None
 
@@ -159,7 +171,7 @@ def _sql(name: str) -> str:
 
 
 def _names(conn: psycopg.Connection[tuple[object, ...]], query: str) -> tuple[str, ...]:
-    return tuple(sorted(str(row[0]) for row in conn.execute(query)))  # type: ignore[arg-type]
+    return tuple(sorted(str(row[0]) for row in conn.execute(query)))
 
 
 def _ident(name: str) -> str:

@@ -57,15 +57,19 @@ def _major(bin_dir: Path) -> int:
 
 def private_installation(root: Path, source: Layout, *, major: int | None = None) -> Path:
     """Build (or reuse) the copy under `root`; return its bin folder, to use as PG_BIN."""
-    target = Layout(*(root / p.relative_to(source.prefix) for p in (source.bin, source.share, source.pkglib)),
-                    major=source.major)
+    def moved(path: Path) -> Path:
+        return root / path.relative_to(source.prefix)
+
+    target = Layout(moved(source.bin), moved(source.share), moved(source.pkglib), source.major)
     if not (target.bin / "postgres").exists():
         _copy_bin(source.bin, target.bin)
-        _link_tree(source.pkglib, target.pkglib)
-        _link_tree(source.share, target.share, keep={"extension"})
-        _link_tree(source.share / "extension", target.share / "extension")
+    # links are refreshed on every call: an extension installed since (apt) shows up
+    _link_tree(source.pkglib, target.pkglib)
+    _link_tree(source.share, target.share, keep={"extension"})
+    _link_tree(source.share / "extension", target.share / "extension")
+    real = {p.name.removesuffix(".control") for p in (source.share / "extension").glob("*.control")}
     for stub in STUBS.values():
-        if (major or source.major) in stub.majors:
+        if stub.name not in real and (major or source.major) in stub.majors:
             _write_stub(target.share / "extension", stub)
     return target.bin
 
@@ -82,12 +86,12 @@ def _link_tree(source: Path, target: Path, keep: set[str] | frozenset[str] = fro
     target.mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
         link = target / item.name
-        if item.name not in keep and not link.exists():
-            link.symlink_to(item)
+        if item.name in keep or link.is_symlink():
+            continue
+        link.unlink(missing_ok=True)  # a stub written before the real one was installed
+        link.symlink_to(item)
 
 
 def _write_stub(folder: Path, stub: Stub) -> None:
-    if (folder / f"{stub.name}.control").is_symlink():  # the machine has the real one: keep it
-        return
     (folder / f"{stub.name}.control").write_text(control_text(stub))
     (folder / f"{stub.name}--{stub.version}.sql").write_text(stub.script())

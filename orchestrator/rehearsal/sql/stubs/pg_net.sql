@@ -1,6 +1,7 @@
 -- Stub of pg_net (supabase/pg_net): the same tables, types and functions; requests are queued in
 -- net.http_request_queue exactly as the real extension queues them, but no worker ever sends them,
 -- so net._http_response stays empty and net._http_collect_response answers PENDING.
+create schema if not exists net;
 create type net.request_status as enum ('PENDING', 'SUCCESS', 'ERROR');
 create type net.http_response as (status_code integer, headers jsonb, body text);
 create type net.http_response_result as (status net.request_status, message text, response net.http_response);

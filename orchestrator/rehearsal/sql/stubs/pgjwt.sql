@@ -8,7 +8,7 @@ create function @extschema@.url_decode(data text) returns bytea language sql imm
 $$;
 create function @extschema@.algorithm_sign(signables text, secret text, algorithm text) returns text
 language sql immutable as $$
-  select @extschema@.url_encode(@extschema@.hmac(signables, secret,
+  select @extschema@.url_encode(extensions.hmac(signables, secret,
     case algorithm when 'HS256' then 'sha256' when 'HS384' then 'sha384' when 'HS512' then 'sha512' end))
 $$;
 create function @extschema@.sign(payload json, secret text, algorithm text default 'HS256') returns text

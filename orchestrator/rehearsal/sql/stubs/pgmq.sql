@@ -30,7 +30,7 @@ begin
     vt timestamptz not null, message jsonb, headers jsonb)', a);
   execute format('create index if not exists %I on pgmq.%I (vt asc)', q || '_vt_idx', q);
   insert into pgmq.meta (queue_name, is_partitioned, is_unlogged) values (queue_name, false, unlogged)
-  on conflict (queue_name) do nothing;
+  on conflict do nothing;
 end $$;
 create function pgmq.create(queue_name text) returns void language sql as $$ select pgmq._create(queue_name, false) $$;
 create function pgmq.create_non_partitioned(queue_name text) returns void language sql as $$ select pgmq._create(queue_name, false) $$;
