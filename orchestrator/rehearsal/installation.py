@@ -61,8 +61,12 @@ def private_installation(root: Path, source: Layout, *, major: int | None = None
         return root / path.relative_to(source.prefix)
 
     target = Layout(moved(source.bin), moved(source.share), moved(source.pkglib), source.major)
+    marker = root / "source.txt"  # a copy made from another server is thrown away
+    if root.exists() and (not marker.exists() or marker.read_text() != str(source.bin)):
+        shutil.rmtree(root)
     if not (target.bin / "postgres").exists():
         _copy_bin(source.bin, target.bin)
+        marker.write_text(str(source.bin))
     # links are refreshed on every call: an extension installed since (apt) shows up
     _link_tree(source.pkglib, target.pkglib)
     _link_tree(source.share, target.share, keep={"extension"})
