@@ -53,7 +53,8 @@ CLI = REPO / ".tools" / "supabase-3" / "node_modules" / ".bin" / "supabase"
 CLI_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")  # files `db push` applies, in version order
 PRELOAD = ("pg_stat_statements", "pg_cron")
 
-# (owner/name, migrations folder): public projects with real histories (10+ files each, but the last)
+# (owner/name[@commit], migrations folder): public projects with real histories of 10+ files; HEAD
+# unless pinned (Quivr removed its supabase/ folder in 2024: its last commit with it)
 PROJECTS: list[tuple[str, str]] = [
     ("supabase/dbdev", "supabase/migrations"),
     ("mckaywrigley/chatbot-ui", "supabase/migrations"),
@@ -69,6 +70,7 @@ PROJECTS: list[tuple[str, str]] = [
     ("liam-hq/liam", "frontend/internal-packages/db/supabase/migrations"),
     ("onlook-dev/onlook", "apps/backend/supabase/migrations"),
     ("BjornMelin/tripsage-ai", "supabase/migrations"),
+    ("QuivrHQ/quivr@eea702d5d11a0f5e7788c44b2515b4fb7c2197d5", "backend/supabase/migrations"),
 ]
 
 # Failures read by a person, keyed by (project, file): whose bug, and why. A failure not listed
@@ -111,16 +113,22 @@ def git(git_dir: Path, *args: str) -> bytes:
     return subprocess.run(["git", f"--git-dir={git_dir}", *args], capture_output=True, check=True).stdout
 
 
+def mirror(name: str) -> tuple[Path, str]:
+    """(the bare git dir of `owner/name[@commit]`, the commit or HEAD)."""
+    repo, _, rev = name.partition("@")
+    return MIRRORS / repo.replace("/", "+") / "repo", rev or "HEAD"
+
+
 def extract(name: str, subdir: str, into: Path) -> tuple[str, list[Path]]:
-    """The `*.sql` files of `subdir` at HEAD into `into/supabase/migrations`; (commit, files)."""
-    git_dir = MIRRORS / name.replace("/", "+") / "repo"
+    """The `*.sql` files of `subdir` at the project's commit into `into/supabase/migrations`; (commit, files)."""
+    git_dir, rev = mirror(name)
     if not (git_dir / "HEAD").exists():
-        raise FileNotFoundError(f"no mirror at {git_dir} (fetch github:{name} first)")
-    commit = git(git_dir, "rev-parse", "HEAD").decode().strip()
+        raise FileNotFoundError(f"no mirror at {git_dir} (fetch github:{name.partition('@')[0]} first)")
+    commit = git(git_dir, "rev-parse", rev).decode().strip()
     folder = into / "supabase" / "migrations"
     folder.mkdir(parents=True, exist_ok=True)
     (into / "supabase" / "config.toml").write_text(MINIMAL_CONFIG)
-    for entry in filter(None, git(git_dir, "ls-tree", "-z", f"HEAD:{subdir}").split(b"\0")):
+    for entry in filter(None, git(git_dir, "ls-tree", "-z", f"{commit}:{subdir}").split(b"\0")):
         meta, _, file = entry.decode().partition("\t")
         if meta.split()[1] == "blob" and CLI_NAME.match(file):
             (folder / file).write_bytes(git(git_dir, "cat-file", "blob", meta.split()[2]))
@@ -148,10 +156,10 @@ MAJOR = re.compile(r"^\s*major_version\s*=\s*(\d+)", re.MULTILINE)
 
 def project_major(name: str, subdir: str) -> int:
     """`[db] major_version` of the project's config.toml (next to its migrations), else 15."""
-    git_dir = MIRRORS / name.replace("/", "+") / "repo"
+    git_dir, rev = mirror(name)
     config = subdir.rsplit("/", 1)[0] + "/config.toml"
     try:
-        match = MAJOR.search(git(git_dir, "show", f"HEAD:{config}").decode(errors="replace"))
+        match = MAJOR.search(git(git_dir, "show", f"{rev}:{config}").decode(errors="replace"))
     except subprocess.CalledProcessError:
         return 15
     return int(match[1]) if match else 15
@@ -254,9 +262,9 @@ def stubs_used(conn: psycopg.Connection[tuple[object, ...]], baseline_stubs: lis
 
 
 def rehearse(name: str, subdir: str, major: int) -> Outcome:
-    out = Outcome(name, major=major)
+    out = Outcome(name.partition("@")[0], major=major)
     bin_dir = server_bin(major)
-    root = Path(tempfile.mkdtemp(prefix=name.replace("/", "+") + "-", dir=CACHE))
+    root = Path(tempfile.mkdtemp(prefix=name.partition("@")[0].replace("/", "+") + "-", dir=CACHE))
     out.commit, files = extract(name, subdir, root)
     out.files = len(files)
     started = time.monotonic()

@@ -80,7 +80,6 @@ UNSTUBBABLE = {
     "pgsodium": "server-side encryption with keys the server derives; a stub would store secrets unencrypted "
                 "under functions that claim to encrypt",
     "timescaledb": "hypertables change how tables store and partition rows",
-    "wrappers": "foreign data wrappers to outside services (Stripe, S3, ...) need those services",
     "pgroonga": "a full-text index access method", "pg_hashids": "no stub written yet",
     "pg_stat_monitor": "needs shared_preload_libraries", "postgis_sfcgal": "needs the SFCGAL library",
 }

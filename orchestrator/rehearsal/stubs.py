@@ -65,6 +65,8 @@ STUBS: dict[str, Stub] = {s.name: s for s in (
     Stub("plpgsql_check", "2.7.11", None, "checks nothing, reports no finding (offered only where the server "
          "has no real plpgsql_check)", relocatable=True),
     Stub("index_advisor", "0.2.0", None, "returns no advice", relocatable=True),
+    Stub("wrappers", "0.4.4", None, "FDW DDL works, nothing is fetched: any query on a foreign table fails",
+         relocatable=True),
     # `supabase db dump` of a PG 15 project writes these two `create extension` lines whether or not
     # the project uses them; the stub is the extension and its schema only, so any use of one of their
     # functions fails with "function ... does not exist" (baseline.UNSTUBBABLE says why no more)

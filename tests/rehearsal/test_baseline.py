@@ -174,6 +174,19 @@ def test_pgmq_stub_queues_messages(baseline_db: tuple[str, Baseline]) -> None:
     assert rows == [("1",)]
 
 
+def test_wrappers_stub_takes_fdw_ddl_and_fails_any_query(baseline_db: tuple[str, Baseline]) -> None:
+    """QuivrHQ/quivr (2024) creates a Stripe wrapper, server and foreign tables in its first migration;
+    with no wrappers the whole history stopped there. The stub takes the DDL and never fetches."""
+    url, _ = baseline_db
+    setup = ("create extension if not exists wrappers with schema extensions",
+             "create foreign data wrapper stripe_wrapper handler extensions.stripe_fdw_handler",
+             "create server stripe_server foreign data wrapper stripe_wrapper options (api_key 'sk_test_x')",
+             "create foreign table public.customers (id text, email text) server stripe_server "
+             "options (object 'customers')")
+    with pytest.raises(psycopg.errors.InternalError, match="filename or program is required"):
+        query(url, "select * from public.customers", *setup)
+
+
 def test_unknown_extension_fails_with_a_diagnosis(baseline_db: tuple[str, Baseline]) -> None:
     """hivecom/hivecom.net on PG 17 creates pgjwt (hosted dropped it on 17); Cap-go/capgo needed hypopg
     before it was installed: each failure must say whose problem it is."""
