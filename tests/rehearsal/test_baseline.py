@@ -181,8 +181,7 @@ def test_wrappers_stub_takes_fdw_ddl_and_fails_any_query(baseline_db: tuple[str,
     setup = ("create extension if not exists wrappers with schema extensions",
              "create foreign data wrapper stripe_wrapper handler extensions.stripe_fdw_handler",
              "create server stripe_server foreign data wrapper stripe_wrapper options (api_key 'sk_test_x')",
-             "create foreign table public.customers (id text, email text) server stripe_server "
-             "options (object 'customers')")
+             "create foreign table public.customers (id text) server stripe_server options (object 'customers')")
     with pytest.raises(psycopg.errors.InternalError, match="filename or program is required"):
         query(url, "select * from public.customers", *setup)
 
