@@ -86,6 +86,10 @@ TRIAGE: dict[tuple[str, str], str] = {
         "repository: the guard `if not exists (select 1 from pg_constraint where conname = 'users_pkey')` "
         "(line 1018) matches auth.users' own users_pkey on every Supabase project, so public.users gets "
         "no primary key and the foreign key to it fails; it fails on a fresh hosted project too",
+    ("Cap-go/capgo", "20260708000000_prod_baseline.sql"):
+        "repository: on PG 15 only (--major 15), after `drop type public.key_mode` (line 32725) the file "
+        "calls to_regprocedure('public.get_identity_apikey_only(public.key_mode[])'), which raises on "
+        "PG 15 and answers NULL on 16+; the project declares major_version 17, where the history replays",
     ("pgflow-dev/pgflow", "20251209074533_pgflow_worker_management.sql"):
         "environment: Debian 12's pg_cron is 1.4, which has no second-granularity schedules "
         "('1 second', pg_cron 1.5+); hosted runs 1.6. Not a stub case: the real pg_cron is here, too old",
@@ -296,10 +300,12 @@ def rehearse(name: str, subdir: str, major: int) -> Outcome:
 
 # report --------------------------------------------------------------------------------------
 def print_table(rows: list[Outcome]) -> None:
-    print(f"{'project':34} {'pg':2} {'commit':8} {'files':>5} {'applied':>7} {'outcome':19} {'secs':>6}  stubs / diagnosis")
+    width = max([len(r.project) for r in rows] + [7])
+    print(f"{'project':{width}} {'pg':2} {'commit':8} {'files':>5} {'applied':>7} {'outcome':19} {'secs':>6}  "
+          "stubs / diagnosis")
     for r in rows:
         detail = ", ".join(r.stubs) + (("  " if r.stubs else "") + f"[{r.kind}] {r.diagnosis}" if r.diagnosis else "")
-        print(f"{r.project:34} {r.major:2} {r.commit[:8]:8} {r.files:5} {r.applied:7} {r.outcome:19} "
+        print(f"{r.project:{width}} {r.major:2} {r.commit[:8]:8} {r.files:5} {r.applied:7} {r.outcome:19} "
               f"{r.seconds.get('total', 0):6.1f}  {detail}")
     counts = collections.Counter(r.outcome for r in rows)
     ok = counts["success"] + counts["success-with-stubs"]
