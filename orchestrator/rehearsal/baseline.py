@@ -55,23 +55,25 @@ HOSTED = frozenset({
     "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance", "fuzzystrmatch",
     "hstore", "http", "hypopg", "index_advisor", "insert_username", "intagg", "intarray", "isn", "lo",
     "ltree", "moddatetime", "old_snapshot", "pageinspect", "pg_buffercache", "pg_cron",
-    "pg_freespacemap", "pg_graphql", "pg_hashids", "pg_jsonschema", "pg_net", "pg_prewarm", "pg_repack",
-    "pg_stat_monitor", "pg_stat_statements", "pg_surgery", "pg_tle", "pg_trgm", "pg_visibility",
-    "pg_walinspect", "pgaudit", "pgcrypto", "pgjwt", "pgmq", "pgroonga", "pgroonga_database",
-    "pgrouting", "pgrowlocks", "pgsodium", "pgstattuple", "pgtap", "plcoffee", "plls", "plpgsql",
-    "plpgsql_check", "plv8", "postgis", "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder",
-    "postgis_topology", "postgres_fdw", "refint", "rum", "seg", "sslinfo", "supabase_vault",
-    "tablefunc", "tcn", "timescaledb", "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp",
-    "vector", "wrappers", "xml2",
+    "pg_freespacemap", "pg_graphql", "pg_hashids", "pg_jsonschema", "pg_net", "pg_partman",
+    "pg_plan_filter", "pg_prewarm", "pg_repack", "pg_stat_monitor", "pg_stat_statements", "pg_surgery",
+    "pg_tle", "pg_trgm", "pg_visibility", "pg_walinspect", "pgaudit", "pgcrypto", "pgjwt", "pgmq",
+    "pgroonga", "pgroonga_database", "pgrouting", "pgrowlocks", "pgsodium", "pgstattuple", "pgtap",
+    "plcoffee", "pljava", "plls", "plpgsql", "plpgsql_check", "plv8", "postgis", "postgis_raster",
+    "postgis_sfcgal", "postgis_tiger_geocoder", "postgis_topology", "postgres_fdw", "refint", "rum",
+    "safeupdate", "seg", "sslinfo", "supabase_vault", "tablefunc", "tcn", "timescaledb",
+    "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp", "vector", "wal2json", "wrappers",
+    "xml2",
 })
 NOT_ON_17 = {"timescaledb", "plv8", "plcoffee", "plls", "pgjwt"}
 
-# Where a real one comes from on Debian 12 (apt), when the machine lacks it
-APT = {"pg_cron": "postgresql-{major}-cron", "postgis": "postgresql-{major}-postgis-3",
-       "hypopg": "postgresql-{major}-hypopg", "plpgsql_check": "postgresql-{major}-plpgsql-check",
-       "pgaudit": "postgresql-{major}-pgaudit", "pg_repack": "postgresql-{major}-repack",
-       "rum": "postgresql-{major}-rum", "pgrouting": "postgresql-{major}-pgrouting",
-       "pgtap": "postgresql-{major}-pgtap", "vector": "pgvector (scripts/install-pgvector: built from Debian's source)"}
+# Where a real one comes from on Debian 12: apt packages (PG 15 only: Debian 12 has no PG 17),
+# and pgvector, which scripts/install-rehearsal builds from Debian's source package for 15 and 17
+APT = {"pg_cron": "postgresql-15-cron", "postgis": "postgresql-15-postgis-3", "hypopg": "postgresql-15-hypopg",
+       "plpgsql_check": "postgresql-15-plpgsql-check", "pgaudit": "postgresql-15-pgaudit",
+       "pg_repack": "postgresql-15-repack", "rum": "postgresql-15-rum", "pgrouting": "postgresql-15-pgrouting",
+       "pgtap": "postgresql-15-pgtap", "pg_partman": "postgresql-15-partman"}
+
 
 # Hosted extensions no stub can stand in for: their point is behaviour a stub would only fake
 UNSTUBBABLE = {
@@ -149,8 +151,12 @@ def diagnose_extension(name: str, major: int) -> str:
         return f"extension {name!r} is not offered by Supabase on PostgreSQL {major} (it is on 15)"
     if name in UNSTUBBABLE:
         return f"extension {name!r} (hosted has it) cannot be stubbed honestly: {UNSTUBBABLE[name]}"
+    if name == "vector":
+        return f"extension 'vector' (hosted has it) is not installed here: run scripts/install-rehearsal {major}"
+    if name in APT and major == 15:
+        return f"extension {name!r} (hosted has it) is not installed here: apt-get install {APT[name]}"
     if name in APT:
-        return f"extension {name!r} (hosted has it) is not installed here: install {APT[name].format(major=major)}"
+        return f"extension {name!r} (hosted has it) has no Debian 12 package for PostgreSQL {major}"
     return f"extension {name!r} (hosted has it) is neither installed here nor stubbed"
 
 

@@ -197,7 +197,8 @@ def test_unknown_extension_fails_with_a_diagnosis(baseline_db: tuple[str, Baseli
     assert "not offered by Supabase" in diagnose_extension("no_such_ext", 15)
     assert "not offered by Supabase on PostgreSQL 17" in diagnose_extension("pgjwt", 17)
     assert "cannot be stubbed honestly" in diagnose_extension("timescaledb", 15)
-    assert "install postgresql-15-postgis-3" in diagnose_extension("postgis", 15)
+    assert "apt-get install postgresql-15-postgis-3" in diagnose_extension("postgis", 15)
+    assert "no Debian 12 package for PostgreSQL 17" in diagnose_extension("postgis", 17)
 
 
 def pg17_bin() -> Path | None:
