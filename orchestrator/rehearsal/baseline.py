@@ -12,8 +12,9 @@ supabase/storage; the SQL is ours.
 
 Known differences from hosted: the replay connects as a superuser named `postgres` (hosted's
 `postgres` is not one; supautils grants it what migrations need), so a migration that only fails
-for lack of privilege on hosted passes here; no pgsodium, no supautils, no event triggers of the
-image (pg_graphql, pg_net and pg_cron grants are made directly).
+for lack of privilege on hosted passes here; pgsodium and pg_tle are empty stubs (dumps create
+them; using them fails by name); no supautils, no event triggers of the image (the grants they
+would make are made directly); realtime.messages has no daily partitions (realtime makes them).
 """
 
 from __future__ import annotations
