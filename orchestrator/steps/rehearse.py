@@ -84,8 +84,8 @@ class RehearseStep:
 def _pending(config: RehearseConfig, ctx: StepContext) -> list[str]:
     from orchestrator.steps.migrations import MigrationsConfig, MigrationsStep
 
-    return MigrationsStep().pending(MigrationsConfig(include_all=config.include_all,
-                                                     cli_timeout=config.cli_timeout), ctx)
+    same = MigrationsConfig.model_construct(include_all=config.include_all, cli_timeout=config.cli_timeout)
+    return MigrationsStep().pending(same, ctx)
 
 
 def rehearse(config: RehearseConfig, ctx: StepContext, pending: list[str]) -> dict[str, Any]:
