@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from orchestrator.local.postgres import PostgresCluster
-from orchestrator.tools import local_supabase
+from orchestrator.local.postgres import PostgresCluster, find_pg_bin
+from orchestrator.tools import local_deno, local_supabase
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test Engineer", "GIT_AUTHOR_EMAIL": "test@example.com",
            "GIT_COMMITTER_NAME": "Test Engineer", "GIT_COMMITTER_EMAIL": "test@example.com"}
@@ -41,6 +41,17 @@ def fresh_db(pg_cluster: PostgresCluster) -> str:
     with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     return pg_cluster.url(name)
+
+
+def require_local_target() -> None:
+    """What a local target needs: PostgreSQL server binaries (skip without), Deno and the supabase CLI
+    (fail without: scripts/setup installs them)."""
+    try:
+        find_pg_bin()
+    except FileNotFoundError:
+        pytest.skip("PostgreSQL server binaries not installed")
+    if local_deno() is None or local_supabase(3) is None:
+        pytest.fail("project-local deno/supabase not installed: run scripts/install-tools")
 
 
 def supabase_binary(major: int) -> Path:

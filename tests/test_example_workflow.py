@@ -43,9 +43,8 @@ import yaml
 from dotenv import dotenv_values
 
 from orchestrator.journal import read_events
-from orchestrator.local.postgres import find_pg_bin
 from orchestrator.local.target import LocalTarget
-from orchestrator.tools import local_deno, local_supabase
+from tests.conftest import require_local_target
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "github-actions"
@@ -367,12 +366,7 @@ def orchestrator_all(calls: list[list[str]]) -> list[str]:
 @pytest.fixture
 def targets(tmp_path: Path) -> Iterator[dict[str, dict[str, str]]]:
     """Two local targets (`local up`), staging's and production's: {env: the env file's settings}."""
-    try:
-        find_pg_bin()
-    except FileNotFoundError:
-        pytest.skip("PostgreSQL server binaries not installed")
-    if local_deno() is None or local_supabase(3) is None:
-        pytest.fail("project-local deno/supabase not installed: run scripts/install-tools")
+    require_local_target()
     if shutil.which("jq") is None:
         pytest.skip("jq (preinstalled on GitHub's ubuntu runners) not installed")
     states = {env: tmp_path / f"target-{env}" for env in ("staging", "production")}

@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 from fn_helpers import GOOD, SHARED, Project, git
 
-from orchestrator.local.postgres import find_pg_bin
 from orchestrator.local.target import LocalTarget
-from orchestrator.tools import local_deno, local_supabase
+from tests.conftest import require_local_target
 
 
 @pytest.fixture(scope="session")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
-    try:
-        find_pg_bin()
-    except FileNotFoundError:
-        pytest.skip("PostgreSQL server binaries not installed")
-    if local_deno() is None or local_supabase(3) is None:
-        pytest.fail("project-local deno/supabase not installed: run scripts/install-tools")
+    require_local_target()
     state = tmp_path_factory.mktemp("functions-target")
     state.chmod(0o755)  # the postgres user must reach the cluster below it when we run as root
     started = LocalTarget(state / "state").start()
