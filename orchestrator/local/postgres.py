@@ -58,6 +58,7 @@ class PostgresCluster:
     """One running cluster. Use `start()` / `stop()` or as a context manager."""
 
     base_dir: Path | None = None
+    bin_dir: Path | None = None  # the server's binaries (default: find_pg_bin())
     password: str = field(default_factory=lambda: secrets.token_hex(12))
     user: str = "postgres"
     port: int = 0
@@ -74,7 +75,7 @@ class PostgresCluster:
         return f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}?sslmode=disable"
 
     def start(self) -> Self:
-        bin_dir = find_pg_bin()
+        bin_dir = self.bin_dir or find_pg_bin()
         if self.base_dir is None:
             self.base_dir = Path(tempfile.mkdtemp(prefix="orch-pg-"))
             self._owns_dir = True

@@ -47,13 +47,20 @@ def push_workdir(project: ProjectInfo) -> Iterator[Path]:
     with only `[db] major_version`. supabase 3 refuses a whole config.toml over settings that have
     nothing to do with migrations (`[inbucket] ... is no longer supported`, measured on 16 of 19
     public projects): a push must not fail on those."""
+    with migrations_only(project.migrations_dir, major_version(project)) as workdir:
+        yield workdir
+
+
+@contextmanager
+def migrations_only(migrations: Path, major: int) -> Iterator[Path]:
+    """A temporary project holding a copy of `migrations` and `[db] major_version` only."""
     with tempfile.TemporaryDirectory(prefix="orch-push-") as tmp:
         workdir = Path(tmp)
-        if project.migrations_dir.is_dir():
-            shutil.copytree(project.migrations_dir, workdir / "supabase" / "migrations")
+        if migrations.is_dir():
+            shutil.copytree(migrations, workdir / "supabase" / "migrations")
         (workdir / "supabase").mkdir(exist_ok=True)
         (workdir / "supabase" / "config.toml").write_text(
-            f'project_id = "orchestrator"\n\n[db]\nmajor_version = {major_version(project)}\n')
+            f'project_id = "orchestrator"\n\n[db]\nmajor_version = {major}\n')
         yield workdir
 
 
