@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from orchestrator.rehearsal.baseline import STUBS, apply_baseline, available_extensions, diagnose_extension, installed_stubs
+from orchestrator.rehearsal.baseline import (
+    STUBS,
+    apply_baseline,
+    available_extensions,
+    diagnose_extension,
+    installed_stubs,
+)
 from orchestrator.rehearsal.installation import find_layout, private_installation
 
 if TYPE_CHECKING:
