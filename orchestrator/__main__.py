@@ -48,14 +48,11 @@ class _Watched:
 
 
 def _usage_error(stdout: TextIO, code: int, stderr_text: str) -> None:
-    from orchestrator import __version__
-    from orchestrator.error_handler import REPORT_VERSION, outcome
+    from orchestrator.error_handler import ended
 
     lines = [line.strip(" │╭╮╰╯─") for line in stderr_text.splitlines()]
     message = next((line for line in reversed(lines) if line.strip()), "")
-    stdout.write(json.dumps({"report_version": REPORT_VERSION, "command": _command(sys.argv[1:]),
-                             "orchestrator": __version__, "exit_code": code, "outcome": outcome(code),
-                             "error": message}, indent=2) + "\n")
+    stdout.write(json.dumps(ended(_command(sys.argv[1:]), code, message), indent=2) + "\n")
     stdout.flush()
 
 

@@ -252,13 +252,16 @@ StateDir = Annotated[Path | None, typer.Option(
                         "project: the nearest folder up from here holding supabase/, else the git root).")]
 
 
-def _local(action: str, output: OutputFormat, **kwargs: object) -> None:
-    from orchestrator.commands import local
+def _plain(module: str, action: str, output: OutputFormat, **kwargs: object) -> None:
+    """A command with no playbook session (local, tools): its console, the error handler, exit."""
+    import importlib
+
     from orchestrator.console import Console
     from orchestrator.error_handler import guarded
 
     ui = Console(json_mode=output == OutputFormat.json)
-    raise typer.Exit(guarded(ui, lambda: int(getattr(local, action)(console=ui, **kwargs)), command=f"local {action}"))
+    command = getattr(importlib.import_module(f"orchestrator.commands.{module}"), action)
+    raise typer.Exit(guarded(ui, lambda: int(command(console=ui, **kwargs)), command=f"{module} {action}"))
 
 
 @local_app.command("up")
@@ -269,13 +272,13 @@ def local_up(state_dir: StateDir = None,
                                                      "endpoint.")] = 120,
              output: Output = OutputFormat.text) -> None:
     """Start Postgres, the Management API simulator and the functions gateway on 127.0.0.1."""
-    _local("up", output, state_dir=state_dir, env_file=env_file, rate_limit=rate_limit)
+    _plain("local", "up", output, state_dir=state_dir, env_file=env_file, rate_limit=rate_limit)
 
 
 @local_app.command("status")
 def local_status(state_dir: StateDir = None, output: Output = OutputFormat.text) -> None:
     """Show what the local target runs."""
-    _local("status", output, state_dir=state_dir)
+    _plain("local", "status", output, state_dir=state_dir)
 
 
 @local_app.command("down")
@@ -283,16 +286,7 @@ def local_down(state_dir: StateDir = None,
                keep: Annotated[bool, typer.Option("--keep", help="Keep the data directory.")] = False,
                output: Output = OutputFormat.text) -> None:
     """Stop everything `local up` started (by process id) and remove its data unless --keep."""
-    _local("down", output, state_dir=state_dir, keep=keep)
-
-
-def _tools(action: str, output: OutputFormat, **kwargs: object) -> None:
-    from orchestrator.commands import tools
-    from orchestrator.console import Console
-    from orchestrator.error_handler import guarded
-
-    ui = Console(json_mode=output == OutputFormat.json)
-    raise typer.Exit(guarded(ui, lambda: int(getattr(tools, action)(console=ui, **kwargs)), command=f"tools {action}"))
+    _plain("local", "down", output, state_dir=state_dir, keep=keep)
 
 
 @tools_app.command("install")
@@ -303,13 +297,13 @@ def tools_install(target: Annotated[Path | None, typer.Option(
                                                            "orchestrator's own v2 tests.")] = False,
                   output: Output = OutputFormat.text) -> None:
     """Install the pinned supabase CLI and Deno from npm (needs npm), per user, never globally."""
-    _tools("install", output, target=target, test_tools=test_tools)
+    _plain("tools", "install", output, target=target, test_tools=test_tools)
 
 
 @tools_app.command("status")
 def tools_status(output: Output = OutputFormat.text) -> None:
     """Show which supabase CLI and Deno the orchestrator would use, and where they were found."""
-    _tools("status", output)
+    _plain("tools", "status", output)
 
 
 @app.command()

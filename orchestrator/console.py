@@ -87,8 +87,9 @@ class Console:
 
         console = self._console("out")
         cells = [[self.redact("" if v is None else str(v)) for v in row] for row in rows]
-        t = _fitting_table(title, columns, cells, console.width)
-        if not _isatty(self._human):  # logs and pipes: as wide as the table needs, no wrapping at all
+        terminal = _isatty(self._human)
+        t = _fitting_table(title, columns, cells, console.width if terminal else 100_000)
+        if not terminal:  # logs and pipes: as wide as the table needs, no wrapping at all
             wide = console.options.update_width(100_000)
             console.width = max(WIDTH_OFF_TERMINAL, console.measure(t, options=wide).maximum)
         console.print(t)

@@ -126,6 +126,16 @@ class StepContext:
             return self.database.query(sql, params, read_only=read_only)
         return self.api.run_query(self.env.project_ref, sql, params)
 
+    def direct_db_url(self, missing: str) -> str:
+        """db_url, for work only a direct connection can do (pg_dump); `missing` is the error when
+        the environment has none. Its password is a secret from here on."""
+        if not self.env.db_url:
+            raise InputError(missing)
+        from orchestrator.adapters.pg_client import password
+
+        self.redactor.add(*(p for p in [password(self.env.db_url)] if p))
+        return self.env.db_url
+
     @cached_property
     def database(self) -> Database:
         from orchestrator.adapters.database import Database

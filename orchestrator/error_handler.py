@@ -27,9 +27,14 @@ def guarded(ui: Console, action: Callable[[], int], *, command: str | None = Non
     JSON document whatever happens: the command's own, else one saying how it ended."""
     code, error = _exit_code(ui, action, debug)
     if ui.json_mode and not ui.emitted:
-        ui.emit_json({"report_version": REPORT_VERSION, "command": command, "orchestrator": __version__,
-                      "exit_code": code, "outcome": outcome(code), "error": error})
+        ui.emit_json(ended(command, code, error))
     return code
+
+
+def ended(command: str | None, code: int, error: str | None) -> dict[str, object]:
+    """The JSON document of a command that wrote none of its own: how it ended."""
+    return {"report_version": REPORT_VERSION, "command": command, "orchestrator": __version__,
+            "exit_code": code, "outcome": outcome(code), "error": error}
 
 
 def outcome(code: int) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -20,15 +19,13 @@ from orchestrator.errors import InputError, StepFailed
 
 def client_bin(what: str) -> Path:
     """The folder of pg_dump/pg_restore/psql (PG_BIN, the PostgreSQL 15 install, then PATH)."""
-    from orchestrator.local.postgres import PG_BIN_CANDIDATES
+    from orchestrator.local.postgres import find_pg_bin
 
-    for candidate in (os.environ.get("PG_BIN", ""), *PG_BIN_CANDIDATES):
-        if candidate and (Path(candidate) / "pg_dump").exists():
-            return Path(candidate)
-    found = shutil.which("pg_dump")
-    if found:
-        return Path(found).parent
-    raise InputError(f"{what}: pg_dump not found; install the PostgreSQL client (postgresql-client-15) or set PG_BIN")
+    try:
+        return find_pg_bin("pg_dump")
+    except FileNotFoundError:
+        raise InputError(f"{what}: pg_dump not found; install the PostgreSQL client (postgresql-client-15) or "
+                         "set PG_BIN") from None
 
 
 def password(url: str) -> str | None:

@@ -24,12 +24,13 @@ from orchestrator.local.processes import terminate
 PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin")
 
 
-def find_pg_bin() -> Path:
-    """The directory holding initdb/pg_ctl/postgres (PG_BIN overrides)."""
+def find_pg_bin(program: str = "initdb") -> Path:
+    """The directory holding `program` (initdb/pg_ctl/postgres, or the pg_dump/psql clients): PG_BIN,
+    the PostgreSQL 15 install, then PATH."""
     for candidate in (os.environ.get("PG_BIN", ""), *PG_BIN_CANDIDATES):
-        if candidate and (Path(candidate) / "initdb").exists():
+        if candidate and (Path(candidate) / program).exists():
             return Path(candidate)
-    found = shutil.which("initdb")
+    found = shutil.which(program)
     if found:
         return Path(found).parent
     raise FileNotFoundError("PostgreSQL server binaries not found; install postgresql-15 or set PG_BIN")

@@ -19,6 +19,7 @@ would make are made directly); realtime.messages has no daily partitions (realti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
@@ -26,6 +27,10 @@ from typing import Literal
 import psycopg
 
 from orchestrator.rehearsal.stubs import STUB_MARK, STUBS, Stub
+
+# PostgreSQL's error for an extension this server cannot install: the name is group 1 or 2.
+MISSING_EXTENSION = re.compile(r'extension "([^"]+)" is not available|'
+                               r'could not open extension control file "[^"]*/([^/"]+)\.control"')
 
 __all__ = [
     "STUBS",

@@ -30,8 +30,9 @@ class SchemaCopy:
     errors: list[str] = field(default_factory=list)  # statements of the dump the copy could not replay
 
     def missing_extensions(self) -> list[str]:
-        found = (re.search(r'extension "([^"]+)" is not available|could not open extension control file '
-                           r'".*/([^/]+)\.control"', e) for e in self.errors)
+        from orchestrator.rehearsal.baseline import MISSING_EXTENSION
+
+        found = (MISSING_EXTENSION.search(e) for e in self.errors)
         return sorted({m.group(1) or m.group(2) for m in found if m})
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from orchestrator.rehearsal.baseline import (
+    MISSING_EXTENSION,
     STUBS,
     apply_baseline,
     available_extensions,
@@ -43,7 +44,6 @@ PRELOAD = ("pg_stat_statements", "pg_cron")
 APPLYING = re.compile(r"Applying migration (\S+\.sql)")
 ERROR = re.compile(r"ERROR: (.*?)(?: \(SQLSTATE (\w+)\))?$", re.MULTILINE)
 AT_STATEMENT = re.compile(r"At statement:? (\d+)")
-EXTENSION = re.compile(r'extension "([^"]+)" is not available|could not open extension control file "[^"]*/([^/"]+)\.control"')
 EMPTY_STUB_USED = re.compile(r"\b(pgtle|pgsodium)\.\w+")  # stubs that are only a schema (stubs.py)
 
 
@@ -144,7 +144,7 @@ def diagnose(out: Replay, folder: Path, output: str) -> None:
     out.statement = message.split("\n", 2)[2] if AT_STATEMENT.search(message) and message.count("\n") >= 2 else ""
     out.failed_at = f"{file}:{statement_line(folder / file, out.statement)}" if applying else file
     out.kind, out.error = "migration", what
-    ext = EXTENSION.search(message)
+    ext = MISSING_EXTENSION.search(message)
     empty = EMPTY_STUB_USED.search(message)
     if ext:
         out.kind, out.error = "extension", diagnose_extension(ext[1] or ext[2], out.major)

@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from orchestrator.adapters.pg_client import client_bin, password, run_pg, without_password
+from orchestrator.adapters.pg_client import client_bin, run_pg, without_password
 from orchestrator.context import StepContext
 from orchestrator.durations import Duration
-from orchestrator.errors import InputError, StepFailed
+from orchestrator.errors import StepFailed
 from orchestrator.files import private_dir
 from orchestrator.playbook.models import Boolean, ProjectInfo
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
@@ -78,11 +78,8 @@ class BackupStep:
 
 
 def _db_url(ctx: StepContext) -> str:
-    if not ctx.env.db_url:
-        raise InputError(f"backup in {ctx.env_name}: needs the environment's db_url (the database's connection "
-                         "string, Project Settings > Database); the Management API cannot dump a database")
-    ctx.redactor.add(*(p for p in [password(ctx.env.db_url)] if p))
-    return ctx.env.db_url
+    return ctx.direct_db_url(f"backup in {ctx.env_name}: needs the environment's db_url (the database's connection "
+                             "string, Project Settings > Database); the Management API cannot dump a database")
 
 
 def _pg(binary: Path, args: list[str], url: str, ctx: StepContext, timeout: float) -> str:

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from orchestrator.context import StepContext
 from orchestrator.durations import Duration
-from orchestrator.errors import InputError, StepFailed
+from orchestrator.errors import StepFailed
 from orchestrator.files import private_dir, write_private
 from orchestrator.playbook.models import Boolean, ProjectInfo
 from orchestrator.steps.base import Problem, StepConfig, StepOutcome
@@ -118,14 +118,9 @@ def rehearse(config: RehearseConfig, ctx: StepContext, pending: list[str]) -> di
 
 
 def _db_url(ctx: StepContext) -> str:
-    if not ctx.env.db_url:
-        raise InputError(f"rehearse in {ctx.env_name}: needs the environment's db_url (the database's connection "
-                         "string, Project Settings > Database; the session pooler's works): pg_dump reads the "
-                         "schema over it, and the Management API cannot dump one")
-    from orchestrator.adapters.pg_client import password
-
-    ctx.redactor.add(*(p for p in [password(ctx.env.db_url)] if p))
-    return ctx.env.db_url
+    return ctx.direct_db_url(f"rehearse in {ctx.env_name}: needs the environment's db_url (the database's connection "
+                             "string, Project Settings > Database; the session pooler's works): pg_dump reads the "
+                             "schema over it, and the Management API cannot dump one")
 
 
 def _create(admin_url: str, name: str, template: str | None = None) -> None:

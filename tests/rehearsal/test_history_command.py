@@ -20,6 +20,14 @@ FIRST = ("create extension if not exists pg_net with schema extensions;\n"
 BROKEN = "alter table public.notes add column title text;\nalter table public.notez add column x int;\n"
 
 
+def _project(root: Path, files: dict[str, str]) -> Path:
+    migrations = root / "supabase" / "migrations"
+    migrations.mkdir(parents=True)
+    for name, sql in files.items():
+        (migrations / name).write_text(sql)
+    return root
+
+
 def _rehearse(project: Path, supabase_v3: Path) -> tuple[int, dict[str, object]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SUPABASE_CLI": str(supabase_v3), "CI": "true"}
     done = subprocess.run([sys.executable, "-m", "orchestrator", "rehearse", "--project-dir", str(project), "-o", "json"],
@@ -30,10 +38,7 @@ def _rehearse(project: Path, supabase_v3: Path) -> tuple[int, dict[str, object]]
 @pytest.mark.postgres
 @pytest.mark.cli
 def test_a_history_using_auth_and_pg_net_applies_with_the_stub_named(tmp_path: Path, supabase_v3: Path) -> None:
-    migrations = tmp_path / "supabase" / "migrations"
-    migrations.mkdir(parents=True)
-    (migrations / "20250101000000_notes.sql").write_text(FIRST)
-    code, doc = _rehearse(tmp_path, supabase_v3)
+    code, doc = _rehearse(_project(tmp_path, {"20250101000000_notes.sql": FIRST}), supabase_v3)
     assert code == 0, doc
     assert (doc["outcome"], doc["applied"], doc["stubs"]) == ("success-with-stubs", 1, ["pg_net"])
 
@@ -41,10 +46,7 @@ def test_a_history_using_auth_and_pg_net_applies_with_the_stub_named(tmp_path: P
 @pytest.mark.postgres
 @pytest.mark.cli
 def test_a_broken_history_fails_at_file_and_line_with_postgres_error(tmp_path: Path, supabase_v3: Path) -> None:
-    migrations = tmp_path / "supabase" / "migrations"
-    migrations.mkdir(parents=True)
-    (migrations / "20250101000000_notes.sql").write_text(FIRST)
-    (migrations / "20250102000000_more.sql").write_text(BROKEN)
+    _project(tmp_path, {"20250101000000_notes.sql": FIRST, "20250102000000_more.sql": BROKEN})
     (tmp_path / "supabase" / "config.toml").write_text("[inbucket]\nenabled = true\n")  # supabase 3 refuses it
     code, doc = _rehearse(tmp_path, supabase_v3)
     assert code == 1
