@@ -88,7 +88,7 @@ class StepContext:
         if self.token:  # this environment's token, never another environment's
             env["SUPABASE_ACCESS_TOKEN"] = self.token
             self.redactor.add(self.token)
-        return SupabaseCli(binary, workdir=self.playbook.project.root, env=env,
+        return SupabaseCli(binary, env=env,
                            redactor=self.redactor, on_call=self._record_call, on_output=self._record_output)
 
     @cached_property

@@ -14,8 +14,11 @@ import hashlib
 import json
 import posixpath
 import re
+import shutil
+import tempfile
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +60,7 @@ class FunctionInputs:
     settings: dict[str, Any]  # the function's [functions.NAME] keys a deploy reads
     missing: tuple[str, ...]  # imported but absent (the CLI would warn and deploy without them)
     project_id: str = ""
+    import_map: str = ""  # the map file the CLI reads for it ("" when none)
 
     @property
     def settings_text(self) -> str:
@@ -65,9 +69,20 @@ class FunctionInputs:
     def minimal_config(self) -> str:
         """A config.toml holding only what deploying this function needs (nothing that could fail
         an unrelated check of a newer or older CLI: templates, keys, [inbucket], seeds...)."""
+        settings = dict(self.settings)
+        if self.uses_folder_import_map:
+            # supabase 3 refuses a function folder's import_map.json unless config.toml names it
+            # ("import_map.json in a function directory is no longer supported", measured with
+            # 3.1.0); named, both CLIs upload the same files, so older commits still deploy.
+            settings["import_map"] = "./" + posixpath.relpath(self.import_map, SUPABASE)
         lines = [f"project_id = {_toml(self.project_id or 'rollback')}", "", f"[functions.{_toml(self.name)}]"]
-        lines += [f"{key} = {_toml(value)}" for key, value in sorted(self.settings.items())]
+        lines += [f"{key} = {_toml(value)}" for key, value in sorted(settings.items())]
         return "\n".join(lines) + "\n"
+
+    @property
+    def uses_folder_import_map(self) -> bool:
+        """The CLI would read the function folder's import_map.json without config.toml naming it."""
+        return "import_map" not in self.settings and self.import_map == f"{FUNCTIONS}/{self.name}/import_map.json"
 
 
 def resolve(name: str, source: Source) -> FunctionInputs:
@@ -78,7 +93,8 @@ def resolve(name: str, source: Source) -> FunctionInputs:
     files, missing = _graph([entry, *maps, *_map_targets(aliases, source.files_under)], aliases, source.read)
     static = _static_files(settings.get("static_files", []), source.files_under)
     project_id = str(config.get("project_id", ""))
-    return FunctionInputs(name, tuple(sorted({*files, *static})), settings, tuple(sorted(missing)), project_id)
+    return FunctionInputs(name, tuple(sorted({*files, *static})), settings, tuple(sorted(missing)), project_id,
+                          maps[0] if maps else "")
 
 
 def _config(data: bytes | None) -> dict[str, Any]:
@@ -277,3 +293,32 @@ def commit_inputs(git: Git, commit: str, prefix: str, name: str) -> tuple[Functi
     inputs = resolve(name, commit_source(git, commit, prefix))
     paths = [prefix + f for f in inputs.files]
     return inputs, inputs_hash(git.tree_hash(commit, paths) if paths else "", inputs)
+
+
+# -- what the CLI is given -------------------------------------------------------------------------
+
+
+@contextmanager
+def staged(inputs: FunctionInputs, write: Callable[[Path, list[str]], object], prefix: str = "") -> Iterator[Path]:
+    """A temporary project holding exactly what deploying `inputs` uploads and a config.toml with
+    only this function's settings; yields its project folder. `write(root, paths)` puts the files
+    (`prefix` + project-relative paths) under `root`. Nothing else of the project's config.toml
+    (templates, signing keys, `[inbucket]`, keys one CLI version added or dropped) can block the
+    deploy, and a forward deploy and a rollback of the same commit give the CLI the same folder."""
+    with tempfile.TemporaryDirectory(prefix=f"orch-deploy-{inputs.name}-") as tmp:
+        root = Path(tmp)
+        write(root, [prefix + f for f in inputs.files])
+        workdir = root / prefix if prefix else root
+        (workdir / CONFIG).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / CONFIG).write_text(inputs.minimal_config())
+        yield workdir
+
+
+def copy_from(project_root: Path) -> Callable[[Path, list[str]], None]:
+    """`staged`'s writer for the working folder: the files as they are on disk now."""
+
+    def write(root: Path, paths: list[str]) -> None:
+        for path in paths:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(project_root / path, root / path)
+    return write

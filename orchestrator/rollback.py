@@ -7,13 +7,11 @@ branch are never touched.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from orchestrator.context import StepContext
 from orchestrator.errors import InputError, StepFailed
-from orchestrator.function_inputs import CONFIG, FUNCTIONS, commit_inputs
+from orchestrator.function_inputs import FUNCTIONS, commit_inputs, staged
 from orchestrator.ledger import Entry, Ledger
 from orchestrator.rollout import CheckResult, Checks, deploy_one, run_checks
 
@@ -56,14 +54,9 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
     if not inputs.files:
         raise InputError(f"{name} has no entrypoint at {sha[:12]} ({FUNCTIONS}/{name}/index.ts or config.toml's "
                          "entrypoint): pick another commit (see `orchestrator history`)")
-    with tempfile.TemporaryDirectory(prefix=f"orch-rollback-{name}-") as tmp:
-        # Exactly what a deploy from a clean checkout of `sha` uploads, and a config.toml with only
-        # this function's settings: nothing else of that commit's config can block the deploy.
-        root = Path(tmp)
-        git.export_paths(sha, [rel + f for f in inputs.files], root)
-        workdir = root / rel if rel else root
-        (workdir / CONFIG).parent.mkdir(parents=True, exist_ok=True)
-        (workdir / CONFIG).write_text(inputs.minimal_config())
+    # Exactly what a deploy from a clean checkout of `sha` uploads, from git objects (the working
+    # tree is never touched), with a config.toml holding only this function's settings.
+    with staged(inputs, lambda root, paths: git.export_paths(sha, paths, root), rel) as workdir:
         paths = [rel + f for f in inputs.files]
         _show(ctx, name, sha, info.author, str(info.date), info.subject, paths, reason)
         if inputs.missing:

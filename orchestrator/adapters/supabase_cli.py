@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -87,7 +87,7 @@ class _Streams:
 
 
 class SupabaseCli:
-    def __init__(self, binary: Path, *, workdir: Path, env: Mapping[str, str], redactor: Redactor,
+    def __init__(self, binary: Path, *, workdir: Path | None = None, env: Mapping[str, str], redactor: Redactor,
                  on_call: Callable[[dict[str, Any]], None] | None = None,
                  on_output: Callable[[str], None] | None = None, timeout: float = 900.0) -> None:
         self.binary, self.workdir, self.timeout = binary, workdir, timeout
@@ -142,12 +142,19 @@ class SupabaseCli:
 
     def run(self, args: Sequence[str], *, target: Target | None = None, timeout: float | None = None,
             check: bool = True, workdir: Path | None = None) -> CliResult:
-        """Guard, environment (profile, PGPASSWORD), spawn, stream, record; check -> CommandFailed."""
-        cwd = workdir or self.workdir
-        argv = [str(self.binary), "--workdir", str(cwd), "--agent", "no", *args]
-        check_allowed(argv)
-        with self._child_env(target) as env:
-            result, timed_out = self._spawn(argv, cwd, env, timeout or self.timeout)
+        """Guard, environment (profile, PGPASSWORD), spawn, stream, record; check -> CommandFailed.
+
+        `workdir`: the project folder the CLI reads. Without one (and no `workdir` given to the
+        adapter) the CLI runs in a neutral folder whose config.toml holds only a project_id: a
+        command that needs nothing of the project never reads the project's config.toml, which
+        supabase 3 refuses whole over settings unrelated to that command (measured: `secrets set`
+        exits 1 on `[inbucket] ... is no longer supported`)."""
+        fixed = workdir or self.workdir
+        with _neutral_workdir() if fixed is None else nullcontext(fixed) as cwd:
+            argv = [str(self.binary), "--workdir", str(cwd), "--agent", "no", *args]
+            check_allowed(argv)
+            with self._child_env(target) as env:
+                result, timed_out = self._spawn(argv, cwd, env, timeout or self.timeout)
         self._record(result, cwd, timed_out)
         if timed_out:
             raise CommandFailed(result.argv, result.returncode, _tail(result),
@@ -304,6 +311,15 @@ class SupabaseCli:
     def link(self, project_ref: str, target: Target | None = None) -> CliResult:
         ref = _checked_ref(project_ref)
         return self.run(["--yes", "link", "--project-ref", ref], target=target or Target(ref))
+
+
+@contextmanager
+def _neutral_workdir() -> Iterator[Path]:
+    """A project folder with nothing of the user's project in it (see `SupabaseCli.run`)."""
+    with tempfile.TemporaryDirectory(prefix="orch-cli-") as tmp:
+        (Path(tmp) / "supabase").mkdir()
+        (Path(tmp) / "supabase" / "config.toml").write_text('project_id = "orchestrator"\n')
+        yield Path(tmp)
 
 
 def _wait_or_kill(proc: subprocess.Popen[bytes], timeout: float, heartbeat: Callable[[], None]) -> bool:

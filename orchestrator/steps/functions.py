@@ -15,7 +15,14 @@ from pydantic import Field, field_validator
 from orchestrator.context import StepContext
 from orchestrator.durations import Duration
 from orchestrator.errors import OrchestratorError, StepFailed, StoppedByHuman
-from orchestrator.function_inputs import FunctionInputs, disk_source, resolve, working_inputs
+from orchestrator.function_inputs import (
+    FunctionInputs,
+    copy_from,
+    disk_source,
+    resolve,
+    staged,
+    working_inputs,
+)
 from orchestrator.interrupts import Interrupts
 from orchestrator.ledger import Entry
 from orchestrator.playbook.models import ProjectInfo
@@ -146,10 +153,13 @@ class _Rollout:
         self._refuse_rolled_back(name, content_hash)
         rel_paths = ctx.repo_paths(list(inputs.files))
         dirty = _touches(self.dirty, rel_paths)
-        deployed = deploy_one(ctx, name, known=self.live, timeout=self.config.cli_timeout,
-                              intent={"action": "deploy", "commit": self.commit, "content_hash": content_hash,
-                                      "dirty": dirty, "user": self.user},
-                              on_live=lambda v: self._record_live(name, v, content_hash, dirty))
+        # The CLI gets what the function's inputs say and a config.toml with its settings only,
+        # as a rollback of this commit would: nothing else of config.toml can block a deploy.
+        with staged(inputs, copy_from(ctx.playbook.project.root)) as workdir:
+            deployed = deploy_one(ctx, name, workdir=workdir, known=self.live, timeout=self.config.cli_timeout,
+                                  intent={"action": "deploy", "commit": self.commit, "content_hash": content_hash,
+                                          "dirty": dirty, "user": self.user},
+                                  on_live=lambda v: self._record_live(name, v, content_hash, dirty))
         entry = self._record_live(name, deployed.info.version, content_hash, dirty)
         ctx.ui.ok(f"{name}: version {deployed.info.version} live (was {deployed.previous_version})")
         try:

@@ -6,7 +6,11 @@ rollback runs with supabase 3.1.0, which rejects A's config.toml as a whole."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from fn_helpers import Project, git
 
 from orchestrator.local.target import LocalTarget
 from orchestrator.tools import local_supabase
+from tests.conftest import require_local_target
 
 PLAYBOOK = """\
 version: 1
@@ -60,7 +65,15 @@ def _layouts(p: str) -> dict[str, str]:
         f"supabase/functions/{p}-mapped/index.ts": 'import { cents } from "#lib/money.ts";\n'
                                                    'Deno.serve(() => new Response(String(cents(1))));\n',
         f"supabase/functions/{p}-static/index.ts": 'Deno.serve(() => new Response("static"));\n',
+        # import_map.json in the function's folder: supabase 2 reads it, supabase 3 refuses it
+        # ("no longer supported") unless config.toml names it
+        f"supabase/functions/{p}-legacy/import_map.json": '{"imports": {"~lib/": "../shared/"}}\n',
+        f"supabase/functions/{p}-legacy/index.ts": 'import { util } from "~lib/util.ts";\n'
+                                                   'Deno.serve(() => new Response(util));\n',
     }
+
+
+KINDS = ("shared", "alias", "jsonc", "mapped", "static", "legacy")
 
 
 @pytest.fixture
@@ -68,7 +81,7 @@ def layouts(tmp_path: Path, target: LocalTarget) -> tuple[Project, str]:
     if local_supabase(2) is None:
         pytest.skip("supabase 2.x not installed")
     p = "l" + secrets.token_hex(2)
-    names = [f"{p}-{k}" for k in ("shared", "alias", "jsonc", "mapped", "static")]
+    names = [f"{p}-{k}" for k in KINDS]
     proj = Project(tmp_path / "repo", f"env_{p}", names, target)
     for path, text in _layouts(p).items():
         (proj.root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +105,8 @@ def test_rollback_uploads_what_a_clean_checkout_of_a_uploaded(layouts: tuple[Pro
     (root / "supabase/functions/_backend/db.ts").write_text('export const db = "v2";\n')
     (root / "supabase/lib/money.ts").write_text("export const cents = (n: number) => n * 100;\n")
     (root / "supabase/templates/invite.html").unlink()
+    legacy = root / f"supabase/functions/{p}-legacy"
+    (legacy / "import_map.json").rename(legacy / "deno.json")  # what supabase 3 asks for
     config = (root / "supabase/config.toml").read_text()
     (root / "supabase/config.toml").write_text(config.split("[inbucket]")[0] + "[functions" + config.split("[functions", 1)[1])
     proj.commit("B: shared code v2")
@@ -102,7 +117,7 @@ def test_rollback_uploads_what_a_clean_checkout_of_a_uploaded(layouts: tuple[Pro
     assert [n for n in proj.names if proj.live_files(n) == oracle[n]] == []
     assert "_backend/db.ts" not in oracle[f"{p}-jsonc"] and "_backend/db.ts" in oracle[f"{p}-static"]
     code, out = proj.invoke("plan", "orchestrator.yaml", "--env", proj.env)
-    assert out.count("unchanged since last deploy") == 5, out
+    assert out.count("unchanged since last deploy") == len(KINDS), out
 
     for name in proj.names:
         code, out = proj.invoke("rollback", name, "--env", proj.env, "--to", commit_a, "--yes")
@@ -122,3 +137,55 @@ def test_a_function_deleted_in_head_can_be_rolled_back(layouts: tuple[Project, s
     code, out = proj.invoke("rollback", gone, "--env", proj.env, "--to", commit_a, "--yes")
     assert code == 0, out
     assert proj.live_files(gone) == oracle
+
+
+@pytest.fixture(scope="module")
+def oracle_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
+    """A second local target, where the plain CLI deploys a clean checkout (the oracle)."""
+    require_local_target()
+    state = tmp_path_factory.mktemp("oracle-target")
+    state.chmod(0o755)
+    started = LocalTarget(state / "state").start()
+    try:
+        yield started
+    finally:
+        started.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def plain_cli_deploy(cli: Path, checkout: Path, name: str, target: LocalTarget) -> dict[str, bytes]:
+    """`supabase functions deploy NAME` run by hand in `checkout` (its own config.toml), and what went live."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SUPABASE_")}, **target.cli_env(),
+           "SUPABASE_HOME": str(checkout.parent / "supabase-home"), "NO_COLOR": "1"}
+    done = subprocess.run([str(cli), "--workdir", str(checkout), "--yes", "functions", "deploy", name, "--use-api",
+                           f"--project-ref={target.project_ref}"], env=env, cwd=checkout, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "failed to read file" not in done.stdout + done.stderr
+    versions = target.client.function_versions(name)
+    return target.client.function_files(name, versions[-1].version)
+
+
+def test_forward_deploys_with_cli3_upload_what_the_cli_uploads_from_a_clean_checkout(
+        layouts: tuple[Project, str], oracle_target: LocalTarget, tmp_path: Path) -> None:
+    """A config.toml supabase 3 refuses ([inbucket], an import_map.json in a function folder) does
+    not block the orchestrator's deploys, and what goes live equals, file for file, what supabase
+    2 (which accepts that config) uploads when a human deploys a clean checkout by hand."""
+    proj, p = layouts
+    commit = proj.commit("A")
+    checkout = tmp_path / "clean"
+    git(proj.root, "worktree", "add", "-q", "--detach", str(checkout), commit)
+    cli2, cli3 = local_supabase(2), local_supabase(3)
+    assert cli2 is not None and cli3 is not None
+    oracle = {n: plain_cli_deploy(cli2, checkout, n, oracle_target) for n in proj.names}
+    refused = subprocess.run([str(cli3), "--workdir", str(checkout), "--yes", "functions", "deploy", proj.names[0],
+                              "--use-api", f"--project-ref={oracle_target.project_ref}"],
+                             env={**os.environ, **oracle_target.cli_env()}, capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=300, check=False)
+    assert refused.returncode != 0 and "inbucket" in refused.stdout + refused.stderr  # the premise
+
+    code, out = proj.invoke("run", "orchestrator.yaml", "--env", proj.env, SUPABASE_CLI=str(cli3))
+    assert code == 0, out
+    assert {n: proj.live_files(n) for n in proj.names} == oracle
+    assert oracle[f"{p}-legacy"].keys() == {f"{p}-legacy/import_map.json", f"{p}-legacy/index.ts", "shared/util.ts",
+                                            "shared/unused.ts"}

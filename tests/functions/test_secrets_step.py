@@ -48,3 +48,17 @@ def test_a_missing_value_stops_the_run_before_anything_changes(project: Project)
     assert "NOT_SET_ANYWHERE: not set in the environment or --env-file" in out
     assert project.sim.function_versions(project.names[0]) == []
     assert project.sim.secret_hashes().get("OPENAI_API_KEY") != hashlib.sha256(b"x" * 12).hexdigest()
+
+
+def test_a_config_toml_supabase_3_refuses_does_not_block_secrets_or_deploys(project: Project) -> None:
+    """supabase 3 exits 1 on `secrets set` and `functions deploy` in a project whose config.toml has
+    `[inbucket]` (measured with 3.1.0); neither needs that config, so the CLI never reads it."""
+    config = project.root / "supabase" / "config.toml"
+    config.write_text(config.read_text() + "\n[inbucket]\nenabled = true\nport = 54324\n")
+    _playbook(project, "STRIPE_KEY")
+    project.commit("A")
+    code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env, "--yes",
+                               OPENAI_API_KEY="sk-" + "5" * 20, STRIPE_KEY="stripe-canary-0003")
+    assert code == 0, out
+    assert project.sim.secret_hashes()["STRIPE_KEY"] == hashlib.sha256(b"stripe-canary-0003").hexdigest()
+    assert len(project.sim.function_versions(project.names[0])) == 1
