@@ -97,6 +97,12 @@ def resolve(name: str, source: Source) -> FunctionInputs:
                           maps[0] if maps else "")
 
 
+def disabled(name: str, source: Source) -> bool:
+    """`[functions.NAME] enabled = false`: both CLIs skip the function ("Skipping disabled Function",
+    exit 0, nothing deployed; measured with 3.1.0 and 2.122.1)."""
+    return _config(source.read(CONFIG)).get("functions", {}).get(name, {}).get("enabled") is False
+
+
 def _config(data: bytes | None) -> dict[str, Any]:
     if data is None:
         return {}

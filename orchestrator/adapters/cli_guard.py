@@ -53,6 +53,7 @@ _SPECS = (
     CommandSpec(("secrets", "set"), value_flags=_TARGET_API | {"--env-file"}, required=frozenset({"--env-file"})),
     CommandSpec(("secrets", "list"), value_flags=_TARGET_API),
     CommandSpec(("link",), frozenset({"--skip-pooler"}), _TARGET_API, positionals=(0, 1)),
+    CommandSpec(("services",)),  # read-only: loads config.toml and lists image versions (config_check.py)
 )
 _GLOBAL_BOOL = frozenset({"--yes"})
 _GLOBAL_VALUES: dict[str, frozenset[str] | None] = {

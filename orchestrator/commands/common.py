@@ -106,3 +106,12 @@ def redact_tokens(s: Session, playbook: Playbook) -> Playbook:
     """Every environment's token is a secret from here on, whatever prints it."""
     s.redactor.add(*(e.access_token or "" for e in playbook.model.environments.values()))
     return playbook
+
+
+def project_notes(s: Session, playbook: Playbook) -> list[str]:
+    """What the supabase CLI thinks of the project's config.toml and the deployed functions' import
+    maps (orchestrator.config_check): warnings, never a reason to stop."""
+    from orchestrator.config_check import config_notes
+
+    names = [n for spec in playbook.steps if spec.kind == "functions" for n in spec.config.names]
+    return config_notes(playbook.project, names, s.environ, s.redactor)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orchestrator.commands.common import Session, open_playbook
+from orchestrator.commands.common import Session, open_playbook, project_notes
 from orchestrator.commands.run import require_git
 from orchestrator.journal import Journal
 from orchestrator.runner import Runner, reconcile_env
@@ -27,10 +27,13 @@ def plan(s: Session, playbook: str, env: str, out: Path | None = None) -> int:
         steps.append({"index": spec.index, "kind": spec.kind, "name": spec.name, "plan": lines})
     if out is not None:
         _write_release(s, pb, ctx, env, out)
+    warnings = project_notes(s, pb)
     if s.ui.json_mode:
-        s.ui.emit_json({"playbook": str(pb.path), "environment": env, "steps": steps})
+        s.ui.emit_json({"playbook": str(pb.path), "environment": env, "steps": steps, "warnings": warnings})
         return 0
     s.ui.step(f"plan for {env} (project {ctx.env.project_ref})")
+    for note in warnings:
+        s.ui.warn(note)
     for step in steps:
         s.ui.line(f"{step['index'] + 1}. {step['kind']}" + (f" ({step['name']})" if step["name"] else ""),
                   style="bold")

@@ -18,6 +18,7 @@ from orchestrator.errors import OrchestratorError, StepFailed, StoppedByHuman
 from orchestrator.function_inputs import (
     FunctionInputs,
     copy_from,
+    disabled,
     disk_source,
     resolve,
     staged,
@@ -72,6 +73,10 @@ class FunctionsStep:
             elif not (entry := resolve(n, disk_source(project.root))).files:
                 problems.append(Problem(f"names[{i}]", f"{n} has no entrypoint ({', '.join(entry.missing)}): "
                                                        "a shared folder is not a function"))
+            elif disabled(n, disk_source(project.root)):
+                problems.append(Problem(f"names[{i}]", f"{n} is disabled in supabase/config.toml ([functions.{n}] "
+                                                       "enabled = false; the supabase CLI skips it): enable it or "
+                                                       "take it out of names"))
         return problems
 
     def plan(self, config: FunctionsConfig, ctx: StepContext) -> list[str]:
