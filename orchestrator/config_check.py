@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from orchestrator.errors import InputError, OrchestratorError
 from orchestrator.function_inputs import CONFIG, disk_source, resolve
@@ -23,6 +24,7 @@ from orchestrator.playbook.models import ProjectInfo
 from orchestrator.redact import SECRET_ENV_VARS, Redactor
 
 CHECK_TIMEOUT_S = 60.0
+_SCRATCH = (".temp", ".branches")  # what the CLI writes below supabase/
 
 
 def config_notes(project: ProjectInfo, names: Sequence[str], environ: Mapping[str, str],
@@ -49,18 +51,37 @@ def cli_notes(project: ProjectInfo, environ: Mapping[str, str], redactor: Redact
         binary = SupabaseCli.locate(project.root, environ)
     except InputError as exc:
         return [f"{CONFIG} was not checked against the supabase CLI: {exc}"]
-    with tempfile.TemporaryDirectory(prefix="orch-config-check-") as home:
-        # No token and an empty home: the CLI cannot reach a project, so it only reads files.
-        env = {k: v for k, v in environ.items() if k not in SECRET_ENV_VARS} | {"HOME": home, "SUPABASE_HOME": home}
-        cli = SupabaseCli(binary, workdir=project.root, env=env, redactor=redactor, timeout=CHECK_TIMEOUT_S)
+    with tempfile.TemporaryDirectory(prefix="orch-config-check-") as tmp:
+        # No token and an empty home: the CLI cannot reach a project, so it only reads files. It
+        # reads them through a view of the project, because it also writes (supabase/.temp/cli-latest).
+        home, view = Path(tmp) / "home", Path(tmp) / "project"
+        home.mkdir()
+        _view(project.root, view)
+        env = {k: v for k, v in environ.items() if k not in SECRET_ENV_VARS} | {"HOME": str(home),
+                                                                               "SUPABASE_HOME": str(home)}
+        cli = SupabaseCli(binary, workdir=view, env=env, redactor=redactor, timeout=CHECK_TIMEOUT_S)
         try:
             version = ".".join(map(str, cli.version))
             result = cli.run(["--output-format", "json", "services"], check=False)
         except OrchestratorError as exc:
             return [f"{CONFIG} was not checked against the supabase CLI ({binary}): {str(exc).splitlines()[0]}"]
-    said = [line.strip() for line in result.stderr.splitlines() if "config" in line.lower()]
+    said = [line.strip().replace(str(view), str(project.root)) for line in result.stderr.splitlines()
+            if "config" in line.lower()]
     return [f"{CONFIG}: supabase {version} " + (f"warns: {line.removeprefix('WARN:').strip()}" if line.startswith("WARN")
                                                 else f"refuses it: {line} (the orchestrator's deploys and pushes do not "
                                                      "read it, but `supabase start`, `functions serve` and `config "
                                                      "push` will fail)")
             for line in said]
+
+
+def _view(root: Path, into: Path) -> None:
+    """`root` seen through symbolic links, with the CLI's scratch folders of supabase/ left out."""
+    into.mkdir()
+    for entry in root.iterdir():
+        if entry.name == "supabase" and entry.is_dir():
+            (into / "supabase").mkdir()
+            for child in entry.iterdir():
+                if child.name not in _SCRATCH:
+                    (into / "supabase" / child.name).symlink_to(child)
+        else:
+            (into / entry.name).symlink_to(entry)

@@ -76,6 +76,8 @@ def test_missing_template_and_unknown_keys_are_reported_as_the_cli_reports_them(
     code, doc, out = _validate(root, _cli(3))
     assert code == 0, out
     text = "\n".join(map(str, doc["warnings"]))  # type: ignore[call-overload]
+    assert f"FileSystem.readFile ({root}/supabase/templates/gone.html)" in text  # the project's own path
+    assert sorted(p.name for p in (root / "supabase").iterdir()) == ["config.toml", "functions"]  # nothing written
     assert "supabase 3.1.0 warns: supabase/config.toml has keys this version of the Supabase CLI does not " \
            "recognize and ignores: functions.hello.bogus_key" in text
     assert "refuses it: Invalid config for auth.email.template.invite.content_path" in text
