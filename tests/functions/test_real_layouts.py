@@ -42,10 +42,12 @@ def _layouts(p: str) -> dict[str, str]:
     return {
         "supabase/config.toml": (
             'project_id = "layouts"\n[inbucket]\nenabled = true\nport = 54324\n'
+            '[auth]\nsigning_keys_path = "./signing_keys.json"\n'
             '[auth.email.template.invite]\nsubject = "Join"\ncontent_path = "./supabase/templates/invite.html"\n'
             f'[functions.{p}-static]\nstatic_files = ["./assets/*.html"]\n'
             f'[functions.{p}-mapped]\nimport_map = "./import_map.json"\nverify_jwt = false\n'),
         "supabase/templates/invite.html": "<p>join</p>\n",
+        "supabase/signing_keys.json": "[]\n",
         "supabase/assets/mail.html": "<p>mail</p>\n",
         "supabase/import_map.json": '{"imports": {"#lib/": "./lib/"}}\n',
         "supabase/lib/money.ts": "export const cents = (n: number) => Math.round(n * 100);\n",
@@ -105,6 +107,7 @@ def test_rollback_uploads_what_a_clean_checkout_of_a_uploaded(layouts: tuple[Pro
     (root / "supabase/functions/_backend/db.ts").write_text('export const db = "v2";\n')
     (root / "supabase/lib/money.ts").write_text("export const cents = (n: number) => n * 100;\n")
     (root / "supabase/templates/invite.html").unlink()
+    (root / "supabase/signing_keys.json").unlink()
     legacy = root / f"supabase/functions/{p}-legacy"
     (legacy / "import_map.json").rename(legacy / "deno.json")  # what supabase 3 asks for
     config = (root / "supabase/config.toml").read_text()
