@@ -49,7 +49,13 @@ def _validate(root: Path, cli: Path | None) -> tuple[int, dict[str, object], str
         result = CliRunner().invoke(app, ["validate", "orchestrator.yaml", "--output", "json"], env=env)
     finally:
         os.chdir(here)
-    return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else {}, result.output
+    return result.exit_code, _document(result.stdout), result.output
+
+
+def _document(stdout: str) -> dict[str, object]:
+    """The JSON document on stdout; older click (the minimum-versions check) mixes stderr into it."""
+    start = stdout.find("{\n") if not stdout.startswith("{") else 0
+    return json.loads(stdout[start:]) if start >= 0 else {}
 
 
 def _cli(major: int) -> Path:
