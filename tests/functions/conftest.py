@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fn_helpers import GOOD, SHARED, Project, git
+from fn_helpers import GOOD, SHARED, Project, git, started_target
 
 from orchestrator.local.target import LocalTarget
-from tests.conftest import require_local_target
 
 
 @pytest.fixture(scope="session")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
-    require_local_target()
-    state = tmp_path_factory.mktemp("functions-target")
-    state.chmod(0o755)  # the postgres user must reach the cluster below it when we run as root
-    started = LocalTarget(state / "state").start()
-    try:
-        yield started
-    finally:
-        started.stop()
-        shutil.rmtree(state, ignore_errors=True)
+    yield from started_target(tmp_path_factory, "functions-target")
 
 
 @pytest.fixture

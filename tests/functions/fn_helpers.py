@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
@@ -28,6 +30,7 @@ from orchestrator.journal import read_events
 from orchestrator.local.client import SimClient
 from orchestrator.local.target import LocalTarget
 from orchestrator.tools import REPO_ROOT
+from tests.conftest import require_local_target
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test Engineer", "GIT_AUTHOR_EMAIL": "test@example.com",
            "GIT_COMMITTER_NAME": "Test Engineer", "GIT_COMMITTER_EMAIL": "test@example.com",
@@ -206,3 +209,16 @@ class Terminal:
             return False
         self.text += data.decode(errors="replace")
         return bool(data)
+
+
+def started_target(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalTarget]:
+    """A local target of its own for a fixture to yield from, stopped and removed afterwards."""
+    require_local_target()
+    state = tmp_path_factory.mktemp(name)
+    state.chmod(0o755)  # the postgres user must reach the cluster below it when we run as root
+    started = LocalTarget(state / "state").start()
+    try:
+        yield started
+    finally:
+        started.stop()
+        shutil.rmtree(state, ignore_errors=True)

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fn_helpers import Project, git
+from fn_helpers import Project, git, started_target
 
 from orchestrator.local.target import LocalTarget
 from orchestrator.tools import local_supabase
-from tests.conftest import require_local_target
 
 PLAYBOOK = """\
 version: 1
@@ -145,15 +143,7 @@ def test_a_function_deleted_in_head_can_be_rolled_back(layouts: tuple[Project, s
 @pytest.fixture(scope="module")
 def oracle_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
     """A second local target, where the plain CLI deploys a clean checkout (the oracle)."""
-    require_local_target()
-    state = tmp_path_factory.mktemp("oracle-target")
-    state.chmod(0o755)
-    started = LocalTarget(state / "state").start()
-    try:
-        yield started
-    finally:
-        started.stop()
-        shutil.rmtree(state, ignore_errors=True)
+    yield from started_target(tmp_path_factory, "oracle-target")
 
 
 def plain_cli_deploy(cli: Path, checkout: Path, name: str, target: LocalTarget) -> dict[str, bytes]:
