@@ -208,3 +208,21 @@ def test_rule_leaves_good_sql_alone(tmp_path: Path, rule: str, index: int) -> No
 def test_every_rule_documents_bad_and_good() -> None:
     for info in rules().values():
         assert info.why and info.fix and info.bad and info.good, info.id
+
+
+@pytest.mark.parametrize(("sql", "line"), [
+    (('create policy "Members of the organisation can read every invoice of their own team" on t\n'
+     "  for select using (true);"), 1),
+    ('select 1;\ncreate table "a ""quoted"" name that goes on and on until it is longer than Postgres keeps" (id int);', 2),
+    ("create table t (\n  " + "é" * 32 + " int);", 1),  # 32 characters, 64 bytes
+    ("create table a$b$c (id int);\ncreate table t (c_" + "x" * 62 + " int, d text default 'a$b$c');", 2),
+    ("create table t (" + "é" * 31 + " int);", None),  # 62 bytes
+    ("create table t (n text default '" + "x" * 70 + "');", None),
+    ("create function f() returns text language sql as $b$ select '" + "y" * 70 + "' $b$;", None),
+    ('create policy "short" on t -- and a comment ' + "z" * 70 + "\n  for select using (true);", None),
+    (('create policy "a" on t for select using (auth.uid() = owner_id and exists (select 1 from members m '
+     'where m.team = t.team)); comment on policy "b" on t is \'x\';'), None),
+])
+def test_identifier_length_is_counted_in_bytes_outside_literals(tmp_path: Path, sql: str, line: int | None) -> None:
+    found = [n for r, n in _lint(tmp_path, sql) if r == "identifier-too-long"]
+    assert found == ([] if line is None else [line])
