@@ -293,6 +293,16 @@ def test_lock_timeout_is_still_asked_after_a_statement_on_a_new_table(tmp_path: 
     assert _rules(lint_paths([folder])) == [("20240101000000_a.sql", "require-lock-timeout", 4)]
 
 
+def test_a_new_table_referencing_an_existing_one_asks_for_lock_timeout(tmp_path: Path) -> None:
+    """Its foreign keys lock every table they reference; the rule read one of them, the last one
+    written, and was silent when that one was created earlier in the file (supabase/dbdev)."""
+    folder = _folder(tmp_path, {"20240101000000_a.sql": (
+        "create table app.handles (handle text primary key);\n"
+        "create table app.accounts (\n  id uuid primary key references auth.users (id),\n  handle text,\n"
+        "  constraint fk_handle foreign key (handle) references app.handles (handle)\n);\n")})
+    assert ("20240101000000_a.sql", "require-lock-timeout", 2) in _rules(lint_paths([folder]))
+
+
 @pytest.mark.parametrize(("sql", "rule", "line"), [
     # the table is not new because a column was added to it in this file: the scan is still there
     ("alter table orders add column a int default 0;\nalter table orders alter column a set not null;",
