@@ -39,6 +39,8 @@ def test_redaction_is_linear(text: str) -> None:
     ("key sb_secret_abcdefghijklmnop", "sb_secret_abcdefghijklmnop"),
     ("jwt eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl", "c2lnbmF0dXJl"),
     ("cut eyJhbGciOiJIUzI1NiJ9.eyJyb2xl", "eyJyb2xl"),  # a JWT cut short by a message limit
+    ("Authorization: BEARER abcdefgh12345678", "abcdefgh12345678"),  # any case
+    ("-H 'authorization: Bearer\tabcdefgh12345678'", "abcdefgh12345678"),
 ])
 def test_patterns_catch_secrets_nobody_registered(text: str, hidden: str) -> None:
     out = Redactor()(text)
