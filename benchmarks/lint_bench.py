@@ -1,11 +1,16 @@
 """Wall time of our linter vs squawk on the same generated corpus, in the same run.
 
     python benchmarks/lint_bench.py [--files 2000] [--rounds 5] [--keep DIR] [--baseline REV]
+                                    [--real [owner/name[:subdir] ...]] [--squawk PATH]
 
 Both tools run as a user would run them (a fresh process over every file), alternating, several
 rounds; the report gives each tool's median and the ratio ours/squawk (goal: <= 1.0).
 Our side runs `python -m orchestrator.lint` (the command module's entry). `--baseline REV` also
 times that git revision of the linter in the same rounds (before/after figures under the same load).
+`--real` times real projects' histories instead: the migrations folder at HEAD of each mirror made
+with the agent `fetch` tool (the projects of lint_eval.py when none are named), each tool once per
+project per round, as `orchestrator lint supabase/migrations` and `squawk supabase/migrations/*.sql`
+would run in that project; the report gives per-project medians and the ratio of the sums.
 """
 
 from __future__ import annotations
@@ -39,6 +44,52 @@ def checkout(rev: str, into: Path) -> Path:
     return into
 
 
+def real_histories(specs: list[str], into: Path) -> list[tuple[str, Path, list[Path]]]:
+    """(name, project root, migration files) of each fetched project; missing mirrors are skipped."""
+    import lint_eval
+
+    out = []
+    for spec in specs or [f"{n}:{d}" for n, d in lint_eval.PROJECTS]:
+        project = lint_eval.resolve_project(spec)
+        try:
+            lint_eval.extract(project, into)
+        except (FileNotFoundError, subprocess.CalledProcessError) as exc:
+            print(f"skipped {spec}: {exc}")
+            continue
+        if project.files:
+            out.append((project.name, project.root, project.files))
+    return out
+
+
+def bench_real(args: argparse.Namespace, squawk: str, base_dir: Path | None) -> None:
+    into = Path(tempfile.mkdtemp(prefix="lint-real-"))
+    projects = real_histories(args.real, into)
+    print(f"{len(projects)} projects, {sum(len(f) for _, _, f in projects)} files, "
+          f"{sum(count_statements(f) for _, _, f in projects)} statements")
+    ours_argv = [sys.executable, "-m", "orchestrator.lint", "--fail-on", "never", "supabase/migrations"]
+    base_env = {**os.environ, "PYTHONPATH": str(base_dir)} if base_dir else None
+    totals = {"ours": 0.0, "squawk": 0.0, "base": 0.0}
+    print(f"{'project':45} {'files':>5} {'ours':>6} {'squawk':>6}" + ("  baseline" if base_dir else ""))
+    for name, root, files in projects:
+        rel = [str(f.relative_to(root)) for f in files]
+        runs: dict[str, list[float]] = {"ours": [], "squawk": [], "base": []}
+        for _ in range(args.rounds):
+            runs["ours"].append(timed(ours_argv, root, {**os.environ, "PYTHONPATH": str(REPO)}))
+            runs["squawk"].append(timed([squawk, *rel], root))
+            if base_dir:
+                runs["base"].append(timed(ours_argv, root, base_env))
+        med = {k: statistics.median(v) for k, v in runs.items() if v}
+        for k, v in med.items():
+            totals[k] += v
+        print(f"{name:45} {len(files):5} {med['ours']:6.2f} {med['squawk']:6.2f}"
+              + (f"  {med['base']:6.2f}" if base_dir else ""))
+    print(f"{'sum':45} {'':5} {totals['ours']:6.2f} {totals['squawk']:6.2f}"
+          + (f"  {totals['base']:6.2f}" if base_dir else ""))
+    print(f"ratio ours/squawk: {totals['ours'] / totals['squawk']:.2f}"
+          + (f"  (baseline {totals['base'] / totals['squawk']:.2f})" if base_dir else ""))
+    shutil.rmtree(into, ignore_errors=True)
+
+
 def count_statements(files: list[Path]) -> int:
     from pglast.parser import split
 
@@ -51,10 +102,18 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--keep", type=Path, help="write the corpus here and keep it")
     ap.add_argument("--baseline", metavar="REV", help="also time this git revision of our linter")
+    ap.add_argument("--real", nargs="*", metavar="PROJECT", help="time fetched projects' histories instead")
+    ap.add_argument("--squawk", help="the squawk binary (default: squawk on PATH; npm or pip squawk-cli)")
     args = ap.parse_args()
-    squawk = shutil.which("squawk")
+    squawk = args.squawk or shutil.which("squawk")
     if squawk is None:
-        sys.exit("squawk not found: pip install squawk-cli (benchmark only)")
+        sys.exit("squawk not found: npm install squawk-cli, or pip install squawk-cli (benchmark only)")
+    if args.real is not None:
+        base_dir = checkout(args.baseline, Path(tempfile.mkdtemp(prefix="lint-baseline-"))) if args.baseline else None
+        bench_real(args, squawk, base_dir)
+        if base_dir:
+            shutil.rmtree(base_dir, ignore_errors=True)
+        return
     out = args.keep or Path(tempfile.mkdtemp(prefix="lint-corpus-"))
     files = write_corpus(out, args.files)
     print(f"corpus: {len(files)} files, {count_statements(files)} statements in {out}")
