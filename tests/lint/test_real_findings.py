@@ -67,7 +67,7 @@ $$;
 
 @pytest.mark.xfail(strict=True, reason="require-concurrent-index-drop reports DROP INDEX IF EXISTS of an index "
                    "whose constraint the same file already dropped (supabase db diff writes this pair): the "
-                   "statement is a no-op and locks nothing (17 errors in 2 projects)")
+                   "statement is a no-op and locks nothing (19 errors in 2 projects)")
 def test_drop_index_if_exists_after_its_constraint_was_dropped_is_a_no_op(migrations: Callable[..., Path]) -> None:
     folder = migrations((f"{V1}_invoices.sql", HISTORY), (f"{V2}_drop_code_key.sql", """\
 alter table public.invoices drop constraint invoices_code_key;
@@ -90,7 +90,7 @@ create policy "owners read their ledger rows" on public.ledger_entries
 
 @pytest.mark.xfail(strict=True, reason="changing-column-type reports timestamp -> timestamptz as a rewrite; with "
                    "the session in UTC (Supabase's default) PostgreSQL 12+ keeps the table file (measured: "
-                   "pg_relation_filenode unchanged under UTC, changed under Europe/Paris)")
+                   "pg_relation_filenode unchanged under UTC, changed under Europe/Paris) (1 error)")
 def test_timestamp_to_timestamptz_is_not_a_rewrite_in_utc(migrations: Callable[..., Path]) -> None:
     folder = migrations((f"{V1}_invoices.sql", HISTORY), (f"{V2}_issued_at_tz.sql", """\
 alter table public.invoices
