@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,10 +32,19 @@ from lint_corpus import write_corpus
 REPO = Path(__file__).resolve().parent.parent
 
 
-def timed(argv: list[str], cwd: Path = REPO, env: dict[str, str] | None = None) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def timed(argv: list[str], cwd: Path = REPO, env: dict[str, str] | None = None, key: str = "") -> float:
+    """Wall seconds; the CPU seconds of the process and its children go to CPU[key] (steadier than wall
+    time on a shared machine)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(key, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def checkout(rev: str, into: Path) -> Path:
@@ -103,11 +113,13 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="write the corpus here and keep it")
     ap.add_argument("--baseline", metavar="REV", help="also time this git revision of our linter")
     ap.add_argument("--real", nargs="*", metavar="PROJECT", help="time fetched projects' histories instead")
-    ap.add_argument("--squawk", help="the squawk binary (default: squawk on PATH; npm or pip squawk-cli)")
+    ap.add_argument("--squawk", help="the squawk binary (default: PATH, then this Python's venv)")
     args = ap.parse_args()
-    squawk = args.squawk or shutil.which("squawk")
+    # the venv's squawk (PyPI squawk-cli, the test extra) is not on PATH unless the venv is activated
+    squawk = args.squawk or shutil.which("squawk") or shutil.which("squawk", path=str(Path(sys.executable).parent))
     if squawk is None:
-        sys.exit("squawk not found: npm install squawk-cli, or pip install squawk-cli (benchmark only)")
+        sys.exit("squawk not found: pip install squawk-cli (benchmark only)")
+    print(subprocess.run([squawk, "--version"], capture_output=True, text=True, check=False).stdout.strip(), squawk)
     if args.real is not None:
         base_dir = checkout(args.baseline, Path(tempfile.mkdtemp(prefix="lint-baseline-"))) if args.baseline else None
         bench_real(args, squawk, base_dir)
@@ -125,13 +137,15 @@ def main() -> None:
     theirs: list[float] = []
     base: list[float] = []
     for _ in range(args.rounds):
-        ours.append(timed(ours_argv))
-        theirs.append(timed(theirs_argv))
+        ours.append(timed(ours_argv, key="ours"))
+        theirs.append(timed(theirs_argv, key="squawk"))
         if base_dir:
-            base.append(timed(ours_argv, base_dir, base_env))
+            base.append(timed(ours_argv, base_dir, base_env, key="baseline"))
     o, t = statistics.median(ours), statistics.median(theirs)
-    print(f"orchestrator lint: median {o:.2f}s  runs {[round(x, 2) for x in ours]}")
-    print(f"squawk           : median {t:.2f}s  runs {[round(x, 2) for x in theirs]}")
+    oc, tc = statistics.median(CPU["ours"]), statistics.median(CPU["squawk"])
+    print(f"orchestrator lint: median {o:.2f}s  min {min(ours):.2f}s  CPU {oc:.2f}s  runs {[round(x, 2) for x in ours]}")
+    print(f"squawk           : median {t:.2f}s  min {min(theirs):.2f}s  CPU {tc:.2f}s  runs {[round(x, 2) for x in theirs]}")
+    print(f"ratio ours/squawk: min {min(ours) / min(theirs):.2f}, CPU {oc / tc:.2f}; load average {os.getloadavg()[0]:.1f}")
     if base_dir:
         b = statistics.median(base)
         print(f"baseline {args.baseline:8}: median {b:.2f}s  runs {[round(x, 2) for x in base]}  (ratio {b / t:.2f})")
