@@ -84,10 +84,10 @@ def bench_real(args: argparse.Namespace, squawk: str, base_dir: Path | None) -> 
         rel = [str(f.relative_to(root)) for f in files]
         runs: dict[str, list[float]] = {"ours": [], "squawk": [], "base": []}
         for _ in range(args.rounds):
-            runs["ours"].append(timed(ours_argv, root, {**os.environ, "PYTHONPATH": str(REPO)}))
-            runs["squawk"].append(timed([squawk, *rel], root))
+            runs["ours"].append(timed(ours_argv, root, {**os.environ, "PYTHONPATH": str(REPO)}, "ours"))
+            runs["squawk"].append(timed([squawk, *rel], root, key="squawk"))
             if base_dir:
-                runs["base"].append(timed(ours_argv, root, base_env))
+                runs["base"].append(timed(ours_argv, root, base_env, "baseline"))
         med = {k: statistics.median(v) for k, v in runs.items() if v}
         for k, v in med.items():
             totals[k] += v
@@ -96,7 +96,19 @@ def bench_real(args: argparse.Namespace, squawk: str, base_dir: Path | None) -> 
     print(f"{'sum':45} {'':5} {totals['ours']:6.2f} {totals['squawk']:6.2f}"
           + (f"  {totals['base']:6.2f}" if base_dir else ""))
     print(f"ratio ours/squawk: {totals['ours'] / totals['squawk']:.2f}"
-          + (f"  (baseline {totals['base'] / totals['squawk']:.2f})" if base_dir else ""))
+          + (f"  (baseline {totals['base'] / totals['squawk']:.2f})" if base_dir else "")
+          + f"; CPU {sum(CPU['ours']) / sum(CPU['squawk']):.2f}; load average {os.getloadavg()[0]:.1f}")
+    # the same SQL in one run of each tool: throughput on real migrations, start-up paid once
+    every = [f for _, _, files in projects for f in files]
+    folders = [str(root / "supabase" / "migrations") for _, root, _ in projects]
+    together = {"ours": [], "squawk": []}
+    for _ in range(args.rounds):
+        together["ours"].append(timed([*ours_argv[:-1], *folders], into, {**os.environ, "PYTHONPATH": str(REPO)},
+                                      "ours-all"))
+        together["squawk"].append(timed([squawk, *map(str, every)], into, key="squawk-all"))
+    o, t = statistics.median(together["ours"]), statistics.median(together["squawk"])
+    print(f"all {len(every)} files in one run: ours {o:.2f}s, squawk {t:.2f}s, ratio {o / t:.2f}; "
+          f"CPU {statistics.median(CPU['ours-all']) / statistics.median(CPU['squawk-all']):.2f}")
     shutil.rmtree(into, ignore_errors=True)
 
 
