@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from orchestrator.context import StepContext
 from orchestrator.errors import InputError, StepFailed
-from orchestrator.function_inputs import FUNCTIONS, commit_inputs, staged
+from orchestrator.function_inputs import FUNCTIONS, commit_inputs, commit_source, disabled, staged
 from orchestrator.ledger import Entry, Ledger
 from orchestrator.rollout import CheckResult, Checks, deploy_one, run_checks
 
@@ -54,6 +54,10 @@ def rollback_function(ctx: StepContext, name: str, commit: str, *, checks: Check
     if not inputs.files:
         raise InputError(f"{name} has no entrypoint at {sha[:12]} ({FUNCTIONS}/{name}/index.ts or config.toml's "
                          "entrypoint): pick another commit (see `orchestrator history`)")
+    if disabled(name, commit_source(git, sha, rel)):
+        raise InputError(f"{name} is disabled at {sha[:12]} ([functions.{name}] enabled = false in "
+                         "supabase/config.toml): a deploy from that commit deploys nothing; pick another commit "
+                         "(see `orchestrator history`)")
     # Exactly what a deploy from a clean checkout of `sha` uploads, from git objects (the working
     # tree is never touched), with a config.toml holding only this function's settings.
     with staged(inputs, lambda root, paths: git.export_paths(sha, paths, root), rel) as workdir:

@@ -113,3 +113,23 @@ def test_rollbacks_stick(project: Project) -> None:
     code, out = project.invoke("run", "orchestrator.yaml", "--env", project.env, "--allow-rolled-back")
     assert code == 0, out
     assert project.live_files(beta) == project.files_at(commit_b, beta)
+
+
+def test_a_rollback_to_a_commit_where_the_function_was_disabled_is_refused(project: Project) -> None:
+    """A clean checkout of that commit deploys nothing for it (the CLI prints "Skipping disabled
+    Function" and exits 0); the staged config holds no `enabled`, so the rollback would have put
+    up code the team had switched off."""
+    alpha = project.names[0]
+    project.playbook(names=[alpha])
+    config = project.root / "supabase" / "config.toml"
+    plain = config.read_text()
+    config.write_text(plain + f"[functions.{alpha}]\nenabled = false\n")
+    commit_a = project.commit("A: alpha switched off")
+    config.write_text(plain)
+    commit_b = project.commit("B: alpha back on")
+    assert project.invoke("run", "orchestrator.yaml", "--env", project.env)[0] == 0
+    code, out = project.invoke("rollback", alpha, "--env", project.env, "--to", commit_a, "--yes")
+    assert code == 2, out
+    assert f"{alpha} is disabled at {commit_a[:12]}" in " ".join(out.split())
+    assert project.live_files(alpha) == project.files_at(commit_b, alpha)
+    assert [e["action"] for e in project.ledger()] == ["deploy"]
