@@ -63,9 +63,6 @@ $$;
     assert [line for line, _ in _errors(folder, "update-delete-without-where")] == [3]
 
 
-@pytest.mark.xfail(strict=True, reason="require-concurrent-index-drop reports DROP INDEX IF EXISTS of an index "
-                   "whose constraint the same file already dropped (supabase db diff writes this pair): the "
-                   "statement is a no-op and locks nothing (19 errors in 2 projects)")
 def test_drop_index_if_exists_after_its_constraint_was_dropped_is_a_no_op(migrations: Callable[..., Path]) -> None:
     folder = migrations((f"{V1}_invoices.sql", HISTORY), (f"{V2}_drop_code_key.sql", """\
 alter table public.invoices drop constraint invoices_code_key;
@@ -73,6 +70,23 @@ alter table public.invoices drop constraint invoices_code_key;
 drop index if exists public.invoices_code_key;
 """))
     assert _errors(folder, "require-concurrent-index-drop") == []
+
+
+@pytest.mark.parametrize(("history", "pending", "line"), [
+    # an explicitly named UNIQUE constraint from an older file: its index goes with it too
+    (HISTORY + "alter table public.invoices add constraint invoices_code_once unique (code);\n",
+     "alter table public.invoices drop constraint invoices_code_once;\ndrop index public.invoices_code_once;\n", None),
+    # the constraint dropped is not known to own an index: the index may still exist
+    (HISTORY + "alter table public.invoices add constraint invoices_code_short check (length(code) < 9);\n"
+     "create index invoices_code_short on public.invoices (code);\n",
+     "alter table public.invoices drop constraint invoices_code_short;\ndrop index public.invoices_code_short;\n", 2),
+    # nothing dropped the constraint first: the DROP INDEX takes the lock
+    (HISTORY, "drop index if exists public.invoices_code_key;\n", 1),
+])
+def test_drop_index_after_dropping_a_constraint_counterparts(migrations: Callable[..., Path], history: str,
+                                                             pending: str, line: int | None) -> None:
+    folder = migrations((f"{V1}_invoices.sql", history), (f"{V2}_drop.sql", pending))
+    assert [n for n, _ in _errors(folder, "require-concurrent-index-drop")] == ([line] if line else [])
 
 
 @pytest.mark.xfail(strict=True, reason="policy-without-rls says 'RLS is never enabled' on a table that no "

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from orchestrator.lint.nodes import def_elems, func_names, qualified, strings, type_name, walk
+from orchestrator.lint.nodes import def_elems, dotted, func_names, qualified, strings, type_name, walk
 from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, new_table, on, rule
 from orchestrator.lint.sqlfile import Stmt
 
@@ -133,10 +133,46 @@ def concurrent_index(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
 
 @on("DropStmt")
 def concurrent_drop(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
-    if stmt.body.get("removeType") == "OBJECT_INDEX" and not stmt.body.get("concurrent"):
-        text = ctx.sql.text(stmt)
-        rewrite = re.sub(r"(?i)^drop\s+index\s+", "drop index concurrently ", text, count=1) + ";"
-        yield Hit(CONCURRENT_DROP, stmt.start, "DROP INDEX without CONCURRENTLY locks the table", rewrite)
+    if stmt.body.get("removeType") != "OBJECT_INDEX" or stmt.body.get("concurrent"):
+        return
+    names = [dotted(strings(o.get("List", {}).get("items"))) for o in stmt.body.get("objects", ())]
+    dropped: set[str] = ctx.scratch.get("dropped_constraints", set())
+    if names and all(n in dropped for n in names):
+        unsure = [n for n in names if not n.endswith(_KEY_SUFFIXES)]
+        if not unsure:
+            return
+        unless: tuple[Unless, ...] = (Unless(f"keyed-constraint:{unsure[0]}", "before"),) if len(unsure) == 1 else ()
+    else:
+        unless = ()
+    text = ctx.sql.text(stmt)
+    rewrite = re.sub(r"(?i)^drop\s+index\s+", "drop index concurrently ", text, count=1) + ";"
+    yield Hit(CONCURRENT_DROP, stmt.start, "DROP INDEX without CONCURRENTLY locks the table", rewrite, unless)
+
+
+# The index behind a PRIMARY KEY / UNIQUE / EXCLUDE constraint has the constraint's name and goes with it:
+# `supabase db diff` writes `drop constraint t_pkey;` then `drop index if exists t_pkey;`, a no-op that
+# locks nothing. A constraint is known to have an index by its default name or by its definition.
+_KEY_SUFFIXES = ("_pkey", "_key", "_excl")
+_KEYED = frozenset({"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"})
+
+
+@facts("AlterTableStmt")
+def dropped_constraints(stmt: Stmt, ctx: FileCtx) -> None:
+    schema = qualified(stmt.body.get("relation")).split(".")[0]
+    for cmd in cmds(stmt):
+        if cmd.get("subtype") == "AT_DropConstraint":
+            ctx.scratch.setdefault("dropped_constraints", set()).add(f"{schema}.{cmd.get('name', '')}")
+        con = cmd.get("def", {}).get("Constraint", {}) if cmd.get("subtype") == "AT_AddConstraint" else {}
+        if con.get("contype") in _KEYED and con.get("conname"):
+            ctx.record(f"keyed-constraint:{schema}.{con['conname']}")
+
+
+@facts("CreateStmt")
+def keyed_constraints(stmt: Stmt, ctx: FileCtx) -> None:
+    schema = qualified(stmt.body.get("relation")).split(".")[0]
+    for con in _constraints(stmt.body):
+        if con.get("contype") in _KEYED and con.get("conname"):
+            ctx.record(f"keyed-constraint:{schema}.{con['conname']}")
 
 
 @on("AlterTableStmt")
