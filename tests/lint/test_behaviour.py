@@ -314,7 +314,9 @@ def test_a_new_table_referencing_an_existing_one_asks_for_lock_timeout(tmp_path:
     ("alter table orders alter column note type text using lower(note);", "changing-column-type", 1),
     ("alter table orders add column code text unique;", "unique-on-existing-table", 1),
     ("alter table orders add column id2 bigint primary key;", "unique-on-existing-table", 1),
-    ("alter table orders add column user_id uuid references auth.users (id);", "constraint-missing-not-valid", 1),
+    # with a DEFAULT (even NULL): without one every row is NULL and PostgreSQL skips the validation
+    ("alter table orders add column user_id uuid default null references auth.users (id);",
+     "constraint-missing-not-valid", 1),
     ("alter table orders add column total2 int generated always as (total * 2) stored;", "volatile-default", 1),
     ("alter table orders add column n bigint generated always as identity;", "volatile-default", 1),
     (("create function public.next_code() returns text language plpgsql as $$ begin return 'x'; end $$;\n"
