@@ -141,10 +141,6 @@ commit;
     assert found == [(2, "warning")]
 
 
-@pytest.mark.xfail(strict=True, reason="statements-after-commit is an error after the COMMIT that makes a new enum "
-                   "value usable (ALTER TYPE ... ADD VALUE; COMMIT; then use it), bare or as two BEGIN/COMMIT "
-                   "blocks: supabase CLI 3 runs every statement and records the version (both shapes measured "
-                   "with db push) (3 errors in 1 project)")
 @pytest.mark.parametrize("wrap", [False, True], ids=["bare", "two-blocks"])
 def test_commit_after_adding_an_enum_value_is_not_an_error(migrations: Callable[..., Path], wrap: bool) -> None:
     begin = "begin;\n" if wrap else ""
@@ -163,6 +159,20 @@ $$;
 {"commit;" if wrap else ""}
 """))
     assert _errors(folder, "statements-after-commit") == []
+
+
+@pytest.mark.parametrize(("sql", "line"), [
+    # the rest of the file is silently skipped and the version not recorded (supabase/cli#5047)
+    ("create table public.a (id int);\ncommit;\nbegin;\ncreate table public.b (id int);\n", 2),
+    # the block's statements are thrown away
+    ("begin;\ncreate table public.a (id int);\nrollback;\ncreate table public.b (id int);\n", 3),
+])
+def test_commit_and_rollback_that_lose_work_are_still_reported(migrations: Callable[..., Path], sql: str,
+                                                                line: int) -> None:
+    """The counterparts, measured with db push (CLI 3.1 and 2.122): exit 0 and `b` missing, version
+    unrecorded; `a` missing, `b` applied. A bare ROLLBACK outside any block discards nothing."""
+    folder = migrations((f"{V1}_invoices.sql", HISTORY), (f"{V2}_split.sql", sql))
+    assert [n for n, _ in _errors(folder, "statements-after-commit")] == [line]
 
 
 CUSTOMERS = HISTORY + """create table public.customers (id bigint generated always as identity primary key);

@@ -33,18 +33,21 @@ CONCURRENT_MIXED = rule(
          "-- 20240101000001_index_note.sql\ncreate index concurrently orders_note_idx on orders (note);")
 EXPLICIT_TX = rule(
     "explicit-transaction", "warning", "transactions", "BEGIN / COMMIT wrapping a whole migration",
-    why="The CLI already runs each file in a transaction; a BEGIN ... COMMIT around the whole file is "
-        "redundant (the CLI applies and records it fine) but invites the split below.",
+    why="The CLI already runs each file in a transaction. A file with BEGIN, COMMIT or ROLLBACK is run "
+        "statement by statement instead: outside BEGIN ... COMMIT each statement commits on its own, so "
+        "if one fails those before it stay applied and the version is not recorded. A BEGIN ... COMMIT "
+        "around the whole file is applied and recorded fine, but redundant.",
     fix="Remove BEGIN/COMMIT.",
     bad="begin;\nalter table orders add column note text;\ncommit;",
     good="alter table orders add column note text;")
 SPLIT_TX = rule(
-    "statements-after-commit", "error", "transactions", "statements after a COMMIT or ROLLBACK",
-    why="A COMMIT ends the CLI's transaction early: what follows runs outside it, and after "
-        "`COMMIT; BEGIN;` the rest of the file is silently skipped (supabase/cli#5047); a ROLLBACK "
-        "throws away what came before it.",
-    fix="Remove the COMMIT/BEGIN pairs; split the file if you need separate transactions.",
-    bad="alter table a add column x int;\ncommit;\nbegin;\nalter table b add column y int;\ncommit;",
+    "statements-after-commit", "error", "transactions", "statements lost after COMMIT; BEGIN; or to a ROLLBACK",
+    why="After `COMMIT; BEGIN;` with no COMMIT at the end, the rest of the file is silently not applied and "
+        "the version is not recorded, yet the push succeeds (supabase/cli#5047); a ROLLBACK inside BEGIN ... "
+        "throws away the statements of its block. A COMMIT followed by more statements, or by balanced "
+        "BEGIN ... COMMIT blocks (say, to use an enum value added before it), is applied and recorded.",
+    fix="Close every BEGIN with a COMMIT, or remove the BEGIN/COMMIT pairs; remove the ROLLBACK.",
+    bad="alter table a add column x int;\ncommit;\nbegin;\nalter table b add column y int;",
     good="alter table a add column x int;\nalter table b add column y int;")
 UNCOMMITTED = rule(
     "uncommitted-transaction", "error", "transactions", "BEGIN without COMMIT",
@@ -83,16 +86,25 @@ def explicit_transaction(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
 
 @after_file
 def statements_after_commit(ctx: FileCtx) -> Iterator[Hit]:
-    tops = ctx.sql.top_level
+    """Measured with db push (CLI 3.1 and 2.122): the file is run statement by statement, so only an
+    unclosed BEGIN after a COMMIT, or a ROLLBACK of a block, loses work."""
+    tops = [s for s in ctx.sql.top_level if s.kind != "TransactionStmt" or s.body.get("kind") in _OPENS | _CLOSES]
+    opened: int | None = None  # index in `tops` of the BEGIN of the open block
+    closed: Stmt | None = None  # the first COMMIT / ROLLBACK
     for i, stmt in enumerate(tops):
-        if stmt.kind != "TransactionStmt" or stmt.body.get("kind") not in _CLOSES:
-            continue
-        later = [s for s in tops[i + 1:] if s.kind != "TransactionStmt"]
-        if later:
-            word = ctx.sql.text(stmt).split()[0].upper() if ctx.sql.text(stmt) else "COMMIT"
-            yield Hit(SPLIT_TX, stmt.start, f"{word} here, then {len(later)} more statement(s): they run outside "
-                      "the migration's transaction, or not at all", "-- (remove this line)")
-            return
+        kind = stmt.body.get("kind") if stmt.kind == "TransactionStmt" else None
+        if kind in _OPENS:
+            opened = i
+        elif kind in _CLOSES:
+            if kind == "TRANS_STMT_ROLLBACK" and opened is not None and i - opened > 1:
+                yield Hit(SPLIT_TX, stmt.start, f"ROLLBACK throws away the {i - opened - 1} statement(s) since the "
+                          f"BEGIN on line {ctx.sql.pos(tops[opened].start)[0]}", "-- (remove this line)")
+            opened, closed = None, closed or stmt
+    if closed is not None and opened is not None and opened < len(tops) - 1 and tops[opened].start > closed.start:
+        lost = len(tops) - opened - 1
+        yield Hit(SPLIT_TX, closed.start, f"the BEGIN on line {ctx.sql.pos(tops[opened].start)[0]} after this is never "
+                  f"committed: the {lost} statement(s) after it are not applied and the version is not recorded",
+                  "-- (remove this line)")
 
 
 @after_file
