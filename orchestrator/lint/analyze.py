@@ -141,5 +141,5 @@ def to_finding(sql: SqlFile, hit: Hit, stmt: Stmt | None = None) -> Finding:
     info = RULES[hit.rule]
     line, col = sql.pos(hit.offset)
     end_line = sql.pos(stmt.end)[0] if stmt is not None else line
-    return Finding(hit.rule, info.severity, sql.display, line, col, hit.message, info.why, info.fix,
+    return Finding(hit.rule, hit.severity or info.severity, sql.display, line, col, hit.message, info.why, info.fix,
                    hit.rewrite, sql.line_text(line), max(end_line, line))

@@ -42,10 +42,10 @@ def test_statement_ignore_before_inside_and_after(tmp_path: Path) -> None:
 
 def test_ignore_inside_function_body_targets_the_next_statement(tmp_path: Path) -> None:
     sql = ("create function f() returns void language plpgsql set search_path = '' as $$\nbegin\n"
-           "  -- orchestrator-lint: ignore update-delete-without-where -- resets a cache table\n"
-           "  delete from cache;\n  delete from other;\nend $$;\n")
+           "  -- orchestrator-lint: ignore require-concurrent-index -- built when the function runs\n"
+           "  create index cache_a_idx on cache (a);\n  create index other_b_idx on other (b);\nend $$;\n")
     report = lint_paths([_folder(tmp_path, {"20240101000000_a.sql": sql})])
-    assert [(r, line) for _, r, line in _rules(report)] == [("update-delete-without-where", 5)]
+    assert [(r, line) for _, r, line in _rules(report)] == [("require-concurrent-index", 5)]
 
 
 def test_file_level_ignore_and_unknown_rule(tmp_path: Path) -> None:
@@ -121,12 +121,12 @@ def test_file_names_versions_future_and_duplicates(tmp_path: Path) -> None:
 def test_findings_inside_plpgsql_bodies_carry_the_file_line(tmp_path: Path) -> None:
     sql = ("set lock_timeout = '1s';\n\ncreate or replace function app.reset()\nreturns void\nlanguage plpgsql\n"
            "set search_path = ''\nas $body$\ndeclare\n  n int;\nbegin\n  select count(*) into n from t;\n"
-           "  if n > 0 then\n    update public.t set a = 1;\n  end if;\n"
+           "  if n > 0 then\n    create index t_b on t (b);\n  end if;\n"
            "  execute 'select 1';\nend;\n$body$;\n\n"
            "do $$\nbegin\n  create index t_a on t (a);\n    drop table old_t;\nend $$;\n")
     report = lint_paths([_folder(tmp_path, {"20240101000000_a.sql": sql})])
     assert [(r, line, f.col) for (_, r, line), f in zip(_rules(report), report.findings)] == [
-        ("update-delete-without-where", 13, 5), ("require-concurrent-index", 21, 3), ("ban-drop-table", 22, 5)]
+        ("require-concurrent-index", 13, 5), ("require-concurrent-index", 21, 3), ("ban-drop-table", 22, 5)]
 
 
 def test_syntax_error_position_and_exit_code_2(tmp_path: Path) -> None:
@@ -314,7 +314,9 @@ def test_a_new_table_referencing_an_existing_one_asks_for_lock_timeout(tmp_path:
     ("alter table orders alter column note type text using lower(note);", "changing-column-type", 1),
     ("alter table orders add column code text unique;", "unique-on-existing-table", 1),
     ("alter table orders add column id2 bigint primary key;", "unique-on-existing-table", 1),
-    ("alter table orders add column user_id uuid references auth.users (id);", "constraint-missing-not-valid", 1),
+    # with a DEFAULT (even NULL): without one every row is NULL and PostgreSQL skips the validation
+    ("alter table orders add column user_id uuid default null references auth.users (id);",
+     "constraint-missing-not-valid", 1),
     ("alter table orders add column total2 int generated always as (total * 2) stored;", "volatile-default", 1),
     ("alter table orders add column n bigint generated always as identity;", "volatile-default", 1),
     (("create function public.next_code() returns text language plpgsql as $$ begin return 'x'; end $$;\n"

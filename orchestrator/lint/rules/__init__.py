@@ -28,11 +28,15 @@ class Unless:
 
 @dataclass(frozen=True)
 class Hit:
+    """One finding of a rule at a byte offset. `severity`: below the rule's own when the harm depends
+    on something the linter cannot see (the message then says what)."""
+
     rule: str
     offset: int
     message: str
     rewrite: str | None = None
     unless: tuple[Unless, ...] = ()
+    severity: Severity | None = None
 
 
 @dataclass

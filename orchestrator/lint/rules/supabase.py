@@ -40,7 +40,8 @@ DEFINER_PATH = rule(
          "set search_path = '' as $$ select count(*) from public.users $$;")
 NO_WHERE = rule(
     "update-delete-without-where", "error", "supabase", "UPDATE or DELETE without WHERE",
-    why="Changes every row of the table, usually by mistake (also inside functions and triggers).",
+    why="Changes every row of the table, usually by mistake. Also checked inside DO blocks, which the "
+        "migration runs; not inside function bodies, which run when called (the migration only defines them).",
     fix="Add a WHERE clause; if every row is really meant, say so: WHERE true.",
     bad="update profiles set plan = 'free';",
     good="update profiles set plan = 'free' where plan is null;")
@@ -97,11 +98,13 @@ BACKFILL = rule(
 
 @on("UpdateStmt", "DeleteStmt")
 def without_where(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
+    if not stmt.runs_now:  # a function body: what it does when called is the caller's business
+        return
     if "whereClause" not in stmt.body:
         verb = "UPDATE" if stmt.kind == "UpdateStmt" else "DELETE"
         table = qualified(stmt.body.get("relation"))
         targets = [t.get("ResTarget", {}).get("name") for t in stmt.body.get("targetList", ())]
-        if stmt.kind == "UpdateStmt" and targets and stmt.runs_now and \
+        if stmt.kind == "UpdateStmt" and targets and \
                 all(f"column:{table}.{t}" in ctx.facts for t in targets):
             yield Hit(BACKFILL, stmt.start, f"UPDATE of every row of {table} fills {', '.join(map(str, targets))}, "
                       "added in this file")
