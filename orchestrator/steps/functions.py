@@ -20,6 +20,7 @@ from orchestrator.function_inputs import (
     copy_from,
     disabled,
     disk_source,
+    outside,
     resolve,
     staged,
     working_inputs,
@@ -73,6 +74,11 @@ class FunctionsStep:
             elif not (entry := resolve(n, disk_source(project.root))).files:
                 problems.append(Problem(f"names[{i}]", f"{n} has no entrypoint ({', '.join(entry.missing)}): "
                                                        "a shared folder is not a function"))
+            elif far := outside(entry):
+                problems.append(Problem(f"names[{i}]", f"{n} imports files outside the project folder "
+                                                       f"({', '.join(far)}, relative to it): the supabase CLI "
+                                                       "cannot upload them (it fails with 'failed to read file "
+                                                       "... invalid argument'); move them under supabase/"))
             elif disabled(n, disk_source(project.root)):
                 problems.append(Problem(f"names[{i}]", f"{n} is disabled in supabase/config.toml ([functions.{n}] "
                                                        "enabled = false; the supabase CLI skips it): enable it or "

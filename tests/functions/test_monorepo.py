@@ -61,3 +61,28 @@ def test_clean_git_looks_at_the_project_folder_only(tmp_path: Path, target: Loca
     (proj.root / "supabase" / "functions" / "_shared" / "greet.ts").write_text(SHARED + "// edited\n")
     code, out = proj.invoke("run", "orchestrator.yaml", "--env", proj.env)
     assert code == 1 and "apps/demo/supabase/functions/_shared/greet.ts" in out, out
+
+
+def test_an_import_map_reaching_outside_the_project_folder_is_refused_before_anything_runs(
+        tmp_path: Path, target: LocalTarget) -> None:
+    """Seen in a public monorepo: apps/backend/supabase/functions/api/deno.json maps `@models/` to
+    `../../../../../packages/models/src/` (the repository's packages/). Neither CLI can upload it
+    (3.1.0 and 2.122.1 both exit 1: `failed to read file: open ../../packages/...: invalid
+    argument`, measured on a clean checkout); validate said nothing and every run, plan and
+    rollback of that function stopped with exit 2 on an internal path
+    (`apps/demo/../../packages/models/src: expected a path inside the repository`)."""
+    proj = _monorepo(tmp_path, target)
+    alpha = proj.names[0]
+    top = proj.root.parent.parent
+    (top / "packages" / "models" / "src").mkdir(parents=True)
+    (top / "packages" / "models" / "src" / "api.ts").write_text('export const route = "/api";\n')
+    folder = proj.root / "supabase" / "functions" / alpha
+    (folder / "deno.json").write_text('{"imports": {"@models/": "../../../../../packages/models/src/"}}\n')
+    (folder / "index.ts").write_text('import { route } from "@models/api.ts";\nDeno.serve(() => new Response(route));\n')
+    proj.commit("A")
+    for command in (("validate", "orchestrator.yaml"), ("run", "orchestrator.yaml", "--env", proj.env)):
+        code, out = proj.invoke(*command)
+        assert code == 2, out
+        assert "expected a path inside the repository" not in out
+        assert f"{alpha} imports files outside the project folder" in out and "../../packages/models/src" in out, out
+    assert proj.sim.function_versions(alpha) == []
