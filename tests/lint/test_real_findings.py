@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.lint import lint_paths
-from tests.lint.conftest import V1, V2
+from tests.lint.conftest import V1, V2, V3
 
 HISTORY = """create table public.invoices (
   id bigint generated always as identity primary key,
@@ -89,15 +89,44 @@ def test_drop_index_after_dropping_a_constraint_counterparts(migrations: Callabl
     assert [n for n, _ in _errors(folder, "require-concurrent-index-drop")] == ([line] if line else [])
 
 
-@pytest.mark.xfail(strict=True, reason="policy-without-rls says 'RLS is never enabled' on a table that no "
-                   "migration creates (made before the history began: dashboard, a schema file): its RLS state "
-                   "is unknown, not off (21 errors in 1 project, whose schema file enables RLS on every one)")
 def test_policy_on_a_table_the_history_never_creates_is_not_an_error(migrations: Callable[..., Path]) -> None:
     folder = migrations((f"{V1}_invoices.sql", HISTORY), (f"{V2}_ledger_policy.sql", """\
 create policy "owners read their ledger rows" on public.ledger_entries
   for select to authenticated using ((select auth.uid()) = owner_id);
 """))
     assert _errors(folder, "policy-without-rls") == []
+
+
+@pytest.mark.parametrize(("history", "found"), [
+    # not created by any migration: RLS could not be checked; a warning, once per table and file
+    (HISTORY, [(1, "warning")]),
+    # ... unless a migration enables RLS on it
+    (HISTORY + "alter table public.ledger_entries enable row level security;\n", []),
+    # created by a migration and RLS never enabled: the policy does nothing
+    (HISTORY + "create table public.ledger_entries (id bigint primary key, owner_id uuid);\n",
+     [(1, "error"), (3, "error")]),
+    # created under another name and renamed: still known, still an error
+    (HISTORY + "create table public.ledger (id bigint primary key, owner_id uuid);\n"
+     "alter table public.ledger rename to ledger_entries;\n", [(1, "error"), (3, "error")]),
+])
+def test_policy_without_rls_counterparts(migrations: Callable[..., Path], history: str,
+                                         found: list[tuple[int, str]]) -> None:
+    folder = migrations((f"{V1}_ledger.sql", history), (f"{V2}_ledger_policy.sql", """\
+create policy "owners read their ledger rows" on public.ledger_entries
+  for select to authenticated using ((select auth.uid()) = owner_id);
+create policy "owners add ledger rows" on public.ledger_entries
+  for insert to authenticated with check ((select auth.uid()) = owner_id);
+"""))
+    assert [(f.line, f.severity.value) for f in lint_paths([folder]).findings
+            if f.rule == "policy-without-rls" and f.path.endswith("_ledger_policy.sql")] == found
+
+
+def test_policy_on_a_table_renamed_in_an_earlier_file_is_still_known(migrations: Callable[..., Path]) -> None:
+    folder = migrations((f"{V1}_ledger.sql", "create table public.ledger (id bigint primary key, owner_id uuid);\n"),
+                        (f"{V2}_rename.sql", "alter table public.ledger rename to ledger_entries;\n"),
+                        (f"{V3}_policy.sql", "create policy p on public.ledger_entries using (true);\n"))
+    assert [(Path(f.path).name, f.severity.value) for f in lint_paths([folder]).findings
+            if f.rule == "policy-without-rls"] == [(f"{V3}_policy.sql", "error")]
 
 
 def test_timestamp_to_timestamptz_is_not_a_rewrite_in_utc(migrations: Callable[..., Path]) -> None:
