@@ -39,13 +39,22 @@ class FactIndex:
         """The events of `key`; for a table's RLS state, those of every name the table went by."""
         if not key.startswith("rls:") or not self.aliases:
             return self.by_key.get(key, ())
-        root = self._find(key[4:])
-        names = {n for n in [*self.aliases, *self.aliases.values()] if self._find(n) == root} | {key[4:]}
-        return sorted(e for n in names for e in self.by_key.get(f"rls:{n}", ()))
+        return sorted(e for n in self._names(key[4:]) for e in self.by_key.get(f"rls:{n}", ()))
+
+    def _names(self, name: str) -> set[str]:
+        """Every name the table `name` went by (RENAME TO, SET SCHEMA)."""
+        if not self.aliases:
+            return {name}
+        root = self._find(name)
+        return {n for n in [*self.aliases, *self.aliases.values()] if self._find(n) == root} | {name}
 
     def holds(self, cond: Unless, idx: int) -> bool:
         if cond.test == "validated":
             return self._validated(cond.key, idx)
+        if cond.test in ("present", "absent"):  # anywhere in the set, under any of its names
+            kind, _, name = cond.key.partition(":")
+            found = any(f"{kind}:{n}" in self.by_key for n in self._names(name))
+            return found is (cond.test == "present")
         events = self._events(cond.key)
         if cond.scope in ("new", "before"):
             earlier = [v for i, v in events if i < idx and (cond.scope == "before" or self.chosen[i])]
@@ -78,7 +87,7 @@ class FactIndex:
             return value == "valid"
         if kind == "coercible":
             return binary_coercible(value, arg)
-        return True
+        return kind != "absent"  # any event proves presence; absence needs the whole set
 
 
 def binary_coercible(old: str, new: str) -> bool:

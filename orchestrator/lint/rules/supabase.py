@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from orchestrator.lint.model import Severity
 from orchestrator.lint.nodes import def_elems, dotted, qualified, strings
 from orchestrator.lint.rules import FileCtx, Hit, Unless, cmds, facts, on, rule
 from orchestrator.lint.sqlfile import Stmt
@@ -24,7 +25,8 @@ RLS_MISSING = rule(
 POLICY_NO_RLS = rule(
     "policy-without-rls", "error", "supabase", "policy on a table whose RLS is never enabled",
     why="Policies are ignored until RLS is enabled on the table: the policy looks like protection "
-        "but the table stays open.",
+        "but the table stays open. On a table no migration creates (made in the dashboard or a schema "
+        "file) the RLS state is unknown: a warning, once per table and file.",
     fix="ALTER TABLE ... ENABLE ROW LEVEL SECURITY on the table.",
     bad="create policy own_rows on notes for select using (auth.uid() = user_id);",
     good="alter table notes enable row level security;\n"
@@ -69,9 +71,19 @@ def policy_without_rls(stmt: Stmt, ctx: FileCtx) -> Iterator[Hit]:
     table = qualified(stmt.body.get("table"))
     if table.split(".")[0] in PLATFORM_SCHEMAS and "." in table:
         return
+    enable = f"alter table {table} enable row level security;"
+    rls_on = Unless(f"rls:{table}", "anywhere", "eq:on")
     yield Hit(POLICY_NO_RLS, stmt.start, f"policy {stmt.body.get('policy_name')} on {table} does nothing: "
-              "RLS is never enabled on the table", f"alter table {table} enable row level security;",
-              (Unless(f"rls:{table}", "anywhere", "eq:on"),))
+              "RLS is never enabled on the table", enable, (rls_on, Unless(f"table:{table}", "anywhere", "absent")))
+    # A table no migration creates was made elsewhere (the dashboard, which enables RLS by default, or a
+    # schema file): its RLS state is unknown, not off. Once per table and file.
+    unchecked: set[str] = ctx.scratch.setdefault("rls_unchecked", set())
+    if table not in unchecked:
+        unchecked.add(table)
+        yield Hit(POLICY_NO_RLS, stmt.start, f"no migration creates {table}, so whether RLS is enabled on it "
+                  "could not be checked: enabling it here (idempotent) makes sure the policy applies",
+                  enable + "  -- a no-op if it is already on",
+                  (rls_on, Unless(f"table:{table}", "anywhere", "present")), Severity.WARNING)
 
 
 @on("CreateFunctionStmt")
