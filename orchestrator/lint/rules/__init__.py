@@ -97,7 +97,16 @@ def after_file(fn: FileCheck) -> FileCheck:
 
 def load_rules() -> dict[str, RuleInfo]:
     """Import every rule module once (they register themselves) and return the metadata."""
-    from orchestrator.lint.rules import destructive, files, locks, meta, supabase, transactions, typing_rules  # noqa: F401
+    from orchestrator.lint.rules import (  # noqa: F401
+        destructive,
+        files,
+        locks,
+        meta,
+        supabase,
+        tables,
+        transactions,
+        typing_rules,
+    )
     return RULES
 
 
